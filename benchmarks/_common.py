@@ -1,0 +1,32 @@
+"""Shared command-line handling for the benchmark scripts."""
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+def parser(description: str, default_data: Path) -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description=description)
+    p.add_argument("--data", type=Path, default=default_data, help=f"dataset folder (default {default_data})")
+    p.add_argument("--limit", type=int, default=None, help="first N samples only (quick run)")
+    p.add_argument("--json", type=Path, default=None, help="write the figures to this JSON file")
+    return p
+
+
+def print_table(header: list[str], rows: list[list]) -> None:
+    cells = [header] + [[f"{v:.4f}" if isinstance(v, float) else str(v) for v in row] for row in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
+    for j, row in enumerate(cells):
+        print("  ".join(c.ljust(w) for c, w in zip(row, widths)))
+        if j == 0:
+            print("  ".join("-" * w for w in widths))
+
+
+def write_json(path: Path | None, figures: dict) -> None:
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(figures, indent=2))
+        print(f"figures written to {path}")

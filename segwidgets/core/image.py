@@ -1,0 +1,235 @@
+"""Image, mask, map and box validation, and longest-side resizing.
+
+This module needs only numpy and Pillow (no torch), so the graph-cut layer can
+use it. Every public function of the package that takes an image passes it
+through :func:`as_rgb_image` once, at the boundary.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+
+
+def as_rgb_image(image) -> np.ndarray:
+    """Return ``image`` as an (H, W, 3) uint8 RGB array.
+
+    Accepted inputs and their conversion:
+
+    - (H, W, 3) uint8 array: returned as is (made C-contiguous).
+    - (H, W) uint8 array (grayscale): the value is copied into R, G and B.
+    - (H, W, 4) uint8 array (RGBA): the alpha channel is dropped.
+    - (H, W, 1) uint8 array: treated as grayscale.
+    - ``PIL.Image.Image`` of any mode: converted with ``Image.convert("RGB")``
+      (RGBA drops alpha, palette and grayscale images are expanded).
+    - ``str`` or ``os.PathLike``: the file is opened with Pillow, then as above.
+
+    Raises
+    ------
+    ValueError
+        For any other type, dtype or shape; the message says what was expected and what came.
+    FileNotFoundError
+        For a path that does not exist.
+    """
+    if isinstance(image, (str, os.PathLike)):
+        if not os.path.exists(image):
+            raise FileNotFoundError(f"image file not found: {os.fspath(image)!r}")
+        with Image.open(image) as pil:
+            return np.ascontiguousarray(np.asarray(pil.convert("RGB")))
+    if isinstance(image, Image.Image):
+        return np.ascontiguousarray(np.asarray(image.convert("RGB")))
+    if not isinstance(image, np.ndarray):
+        raise ValueError(
+            "expected an image as an HxWx3 uint8 RGB numpy array, a PIL image or a file path; "
+            f"got {type(image).__name__}"
+        )
+    if image.dtype != np.uint8:
+        raise ValueError(
+            f"expected an image of dtype uint8 (values 0..255), got dtype {image.dtype} with shape {image.shape}; "
+            "convert float images in [0, 1] with (image * 255).round().astype(np.uint8)"
+        )
+    if image.ndim == 3 and image.shape[2] == 1:
+        image = image[:, :, 0]
+    if image.ndim == 2:
+        image = np.repeat(image[:, :, None], 3, axis=2)
+    elif image.ndim == 3 and image.shape[2] == 4:
+        image = image[:, :, :3]
+    if image.ndim != 3 or image.shape[2] != 3:
+        raise ValueError(f"expected an image of shape HxWx3 (RGB), HxWx4 (RGBA) or HxW (grayscale); got {image.shape}")
+    if image.shape[0] == 0 or image.shape[1] == 0:
+        raise ValueError(f"expected a non-empty image, got shape {image.shape}")
+    return np.ascontiguousarray(image)
+
+
+def as_mask(mask, shape: tuple[int, int], name: str = "mask") -> np.ndarray:
+    """Return ``mask`` as an (H, W) bool array matching ``shape``.
+
+    bool arrays are taken as is; integer arrays are taken as ``mask > 0`` (so
+    0/1 and 0/255 masks both work). Float arrays are refused: threshold them
+    yourself so the threshold is explicit.
+    """
+    mask = np.asarray(mask)
+    if mask.shape != tuple(shape):
+        raise ValueError(f"expected {name} of shape {tuple(shape)} (HxW of the image), got {mask.shape}")
+    if mask.dtype == bool:
+        return mask
+    if np.issubdtype(mask.dtype, np.integer):
+        return mask > 0
+    raise ValueError(
+        f"expected {name} as an HxW bool (or integer 0/255) array, got dtype {mask.dtype}; "
+        f"threshold float maps yourself, e.g. {name} > 0.5"
+    )
+
+
+def as_map(values, shape: tuple[int, int], name: str = "map") -> np.ndarray:
+    """Return a probability-like map as (H, W) float32 in [0, 1].
+
+    Raises ``ValueError`` for a wrong shape, a non-float dtype, NaNs, or values
+    outside [0, 1].
+    """
+    values = np.asarray(values)
+    if values.shape != tuple(shape):
+        raise ValueError(f"expected {name} of shape {tuple(shape)} (HxW of the image), got {values.shape}")
+    if not np.issubdtype(values.dtype, np.floating):
+        raise ValueError(f"expected {name} as an HxW float array in [0, 1], got dtype {values.dtype}")
+    values = values.astype(np.float32, copy=False)
+    if not np.isfinite(values).all() or values.min() < 0 or values.max() > 1:
+        raise ValueError(f"expected {name} values in [0, 1] with no NaN, got range [{np.nanmin(values)}, {np.nanmax(values)}]")
+    return values
+
+
+def as_box(box, shape: tuple[int, int]) -> tuple[int, int, int, int]:
+    """Validate an ``(x0, y0, x1, y1)`` box in pixels and clip it to the image.
+
+    The box covers pixel columns ``x0 <= x < x1`` and rows ``y0 <= y < y1``
+    (half-open, like Python slices). Coordinates are rounded to integers.
+
+    Raises
+    ------
+    ValueError
+        If the box is malformed, has zero area, or lies entirely outside the image.
+    """
+    try:
+        x0, y0, x1, y1 = (float(v) for v in box)
+    except (TypeError, ValueError):
+        raise ValueError(f"expected a box (x0, y0, x1, y1) of four numbers, got {box!r}") from None
+    h, w = shape
+    if not all(np.isfinite([x0, y0, x1, y1])):
+        raise ValueError(f"box coordinates must be finite, got {box!r}")
+    if x1 <= x0 or y1 <= y0:
+        raise ValueError(f"box (x0, y0, x1, y1) = {box!r} has zero area; need x1 > x0 and y1 > y0")
+    if x1 <= 0 or y1 <= 0 or x0 >= w or y0 >= h:
+        raise ValueError(f"box {box!r} lies outside the {w}x{h} (width x height) image")
+    cx0, cy0 = max(0, int(round(x0))), max(0, int(round(y0)))
+    cx1, cy1 = min(w, int(round(x1))), min(h, int(round(y1)))
+    if cx1 <= cx0 or cy1 <= cy0:
+        raise ValueError(f"box {box!r} covers no whole pixel of the {w}x{h} image")
+    return cx0, cy0, cx1, cy1
+
+
+def box_from_mask(mask: np.ndarray, padding: float = 0.0) -> tuple[int, int, int, int]:
+    """Tight ``(x0, y0, x1, y1)`` box around a mask's True pixels, grown by
+    ``padding`` times its width/height on every side, clipped to the image."""
+    ys, xs = np.nonzero(mask)
+    if len(xs) == 0:
+        raise ValueError("mask is empty: no box can be taken from it")
+    h, w = mask.shape
+    x0, x1, y0, y1 = xs.min(), xs.max() + 1, ys.min(), ys.max() + 1
+    px, py = padding * (x1 - x0), padding * (y1 - y0)
+    return (
+        max(0, int(np.floor(x0 - px))),
+        max(0, int(np.floor(y0 - py))),
+        min(w, int(np.ceil(x1 + px))),
+        min(h, int(np.ceil(y1 + py))),
+    )
+
+
+def image_hash(image: np.ndarray) -> str:
+    """Content hash of an image array (shape, dtype and bytes); equal images share it."""
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(f"{image.shape}{image.dtype}".encode())
+    digest.update(np.ascontiguousarray(image).data)
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class ResizeTransform:
+    """Maps coordinates between an original image and its resized copy.
+
+    ``scale`` is resized / original. Points are ``(x, y)`` in pixels; a point
+    maps by pixel centres, ``x' = (x + 0.5) * scale - 0.5``, so the centre of the
+    first and last pixels stay aligned.
+    """
+
+    original_size: tuple[int, int]  # (H, W)
+    resized_size: tuple[int, int]  # (H, W)
+
+    @property
+    def scale_xy(self) -> tuple[float, float]:
+        return (self.resized_size[1] / self.original_size[1], self.resized_size[0] / self.original_size[0])
+
+    def to_resized(self, points) -> np.ndarray:
+        """(N, 2) original-image ``(x, y)`` -> resized-image ``(x, y)``, float64."""
+        p = np.asarray(points, np.float64).reshape(-1, 2)
+        return (p + 0.5) * np.array(self.scale_xy) - 0.5
+
+    def to_original(self, points) -> np.ndarray:
+        """(N, 2) resized-image ``(x, y)`` -> original-image ``(x, y)``, float64."""
+        p = np.asarray(points, np.float64).reshape(-1, 2)
+        return (p + 0.5) / np.array(self.scale_xy) - 0.5
+
+    def box_to_resized(self, box) -> tuple[float, float, float, float]:
+        """Box edges scale directly (edges, not centres): ``x' = x * scale``."""
+        sx, sy = self.scale_xy
+        x0, y0, x1, y1 = box
+        return (x0 * sx, y0 * sy, x1 * sx, y1 * sy)
+
+    def map_to_original(self, values: np.ndarray, order: int = 1) -> np.ndarray:
+        """Resize an (h, w) map of the resized image back to the original size.
+
+        ``order=0`` (nearest) for masks and labels, ``order=1`` (bilinear) for maps.
+        """
+        return _resize(values, self.original_size, order)
+
+
+def resize_longest_side(image: np.ndarray, max_side: int) -> tuple[np.ndarray, ResizeTransform]:
+    """Shrink an image so its longest side is at most ``max_side`` pixels.
+
+    Images already small enough are returned unchanged (no upscaling).
+
+    Parameters
+    ----------
+    image : (H, W, 3) uint8 or (H, W) array.
+    max_side : int > 0
+
+    Returns
+    -------
+    resized : array of the same dtype, (h, w[, 3])
+    transform : ResizeTransform between the two coordinate frames.
+    """
+    if max_side <= 0:
+        raise ValueError(f"max_side must be positive, got {max_side}")
+    h, w = image.shape[:2]
+    scale = min(1.0, max_side / max(h, w))
+    new = (max(1, int(round(h * scale))), max(1, int(round(w * scale))))
+    resized = image if new == (h, w) else _resize(image, new, 1)
+    return resized, ResizeTransform(original_size=(h, w), resized_size=new)
+
+
+def _resize(values: np.ndarray, size: tuple[int, int], order: int) -> np.ndarray:
+    """Resize with Pillow (fast and antialiased); keeps the dtype."""
+    h, w = size
+    resample = Image.NEAREST if order == 0 else Image.BILINEAR
+    if values.dtype == bool:
+        return np.asarray(Image.fromarray(values.astype(np.uint8) * 255).resize((w, h), Image.NEAREST)) > 127
+    if values.dtype == np.uint8:
+        return np.asarray(Image.fromarray(values).resize((w, h), resample))
+    planes = values[..., None] if values.ndim == 2 else values
+    out = np.stack(
+        [np.asarray(Image.fromarray(planes[..., c].astype(np.float32), mode="F").resize((w, h), resample)) for c in range(planes.shape[-1])],
+        axis=-1,
+    )
+    return (out[..., 0] if values.ndim == 2 else out).astype(values.dtype)

@@ -1,0 +1,240 @@
+"""Gaussian mixture colour models for the graph-cut unary term.
+
+The models are fitted GrabCut-style from *hard* component assignments: every
+pixel belongs to exactly one component of the model of its current label.
+With that choice each step of the iterated graph cut (assign components, refit,
+cut) minimises the same energy, so the energy never increases.
+
+Colours are RGB in 0..255. Costs are negative log-likelihoods in nats.
+
+Speed: a Gaussian's Mahalanobis distance is linear in the quadratic colour
+features ``phi(z) = [c_r^2, c_g^2, c_b^2, 2 c_r c_g, 2 c_r c_b, 2 c_g c_b, c_r, c_g, c_b, 1]``
+(``c = z - 128``), so the costs of every pixel under every component are one
+matrix product ``phi @ A``, and the sufficient statistics of a fit are sums of phi.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+_LOG_2PI = float(np.log(2.0 * np.pi))
+_CENTRE = 128.0  # centring keeps phi small, so float32 products stay accurate (~1e-3 nats)
+_PAIRS = ((0, 0), (1, 1), (2, 2), (0, 1), (0, 2), (1, 2))
+N_FEATURES = 10
+
+#: Smallest allowed covariance eigenvalue, in (8-bit colour levels)^2. Flat
+#: synthetic regions and JPEG-quantised colours would otherwise give singular
+#: covariances. The fit clips eigenvalues at this floor, which is the exact
+#: maximum-likelihood estimate under that constraint (so monotonicity holds).
+DEFAULT_MIN_VARIANCE = 4.0
+
+
+def color_features(colors: np.ndarray, dtype=np.float32) -> np.ndarray:
+    """Quadratic colour features phi, one row per feature: (10, N), from (N, 3) RGB in 0..255.
+
+    Rows (not columns) per feature keep every operation on contiguous memory.
+    """
+    c = colors.astype(dtype).T - dtype(_CENTRE)
+    out = np.empty((N_FEATURES, c.shape[1]), dtype)
+    for i, (a, b) in enumerate(_PAIRS):
+        np.multiply(c[a], c[b], out=out[i])
+    out[3:6] *= 2.0
+    out[6:9] = c
+    out[9] = 1.0
+    return out
+
+
+def unique_colors(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct colours of an RGB image and each pixel's colour index.
+
+    Colour costs depend on the colour alone, so the solver evaluates them once
+    per distinct colour (natural photos have 4-10 times fewer colours than pixels).
+
+    Returns
+    -------
+    colors : (U, 3) uint8
+    index : (H, W) int32, ``colors[index] == image``
+    """
+    key = (image[..., 0].astype(np.int32) << 16) | (image[..., 1].astype(np.int32) << 8) | image[..., 2]
+    key = key.reshape(-1)
+    order = np.argsort(key, kind="stable")  # radix sort for int32: fast
+    ordered = key[order]
+    first = np.empty(len(key), bool)
+    first[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+    keys = ordered[first]
+    index = np.empty(len(key), np.int32)
+    index[order] = np.cumsum(first) - 1
+    colors = np.stack([(keys >> 16) & 255, (keys >> 8) & 255, keys & 255], 1).astype(np.uint8)
+    return colors, index.reshape(image.shape[:2])
+
+
+@dataclass(frozen=True)
+class GaussianMixture:
+    """A K-component full-covariance Gaussian mixture over RGB colours.
+
+    Attributes
+    ----------
+    weights : (K,) float64
+        Mixing weights, summing to 1. A weight of 0 marks an empty component.
+    means : (K, 3) float64
+        Component means, RGB in 0..255.
+    covariances : (K, 3, 3) float64
+        Component covariances, in (colour levels)^2.
+    """
+
+    weights: np.ndarray
+    means: np.ndarray
+    covariances: np.ndarray
+
+    @property
+    def n_components(self) -> int:
+        return int(self.weights.shape[0])
+
+    def cost_coefficients(self) -> np.ndarray:
+        """(10, K) float32 ``A`` with ``color_features(z) @ A`` = component costs of z."""
+        precision = np.linalg.inv(self.covariances)  # (K, 3, 3)
+        mu = self.means - _CENTRE
+        p_mu = np.einsum("kij,kj->ki", precision, mu)
+        with np.errstate(divide="ignore"):
+            const = -np.log(self.weights) + 0.5 * np.linalg.slogdet(self.covariances)[1] + 1.5 * _LOG_2PI
+        coef = np.empty((N_FEATURES, self.n_components))
+        for i, (a, b) in enumerate(_PAIRS):
+            coef[i] = 0.5 * precision[:, a, b]
+        coef[6:9] = -p_mu.T
+        coef[9] = 0.5 * np.einsum("ki,ki->k", mu, p_mu) + const
+        return coef.astype(np.float32)
+
+    def component_costs(self, colors: np.ndarray) -> np.ndarray:
+        """Negative log of weight times density, per pixel and component.
+
+        Parameters
+        ----------
+        colors : (N, 3) array, RGB in 0..255.
+
+        Returns
+        -------
+        (N, K) float32 array in nats; ``inf`` for empty components.
+        """
+        return (self.cost_coefficients().T @ color_features(colors)).T
+
+    def costs(self, colors: np.ndarray) -> np.ndarray:
+        """Per-pixel cost of the best component, ``min_k component_costs``, (N,) float32."""
+        return self.component_costs(colors).min(axis=1)
+
+
+def feature_sums(features: np.ndarray, groups: np.ndarray, n_groups: int, weights=None) -> np.ndarray:
+    """Sum (10, N) features per group id in ``[0, n_groups)``, optionally weighted
+    by (N,) ``weights`` (pixel counts): (n_groups, 10) float64."""
+    return np.stack(
+        [np.bincount(groups, weights=row if weights is None else row * weights, minlength=n_groups) for row in features], 1
+    )
+
+
+def mixture_from_sums(
+    sums: np.ndarray, previous: GaussianMixture | None = None, min_variance: float = DEFAULT_MIN_VARIANCE
+) -> GaussianMixture:
+    """Maximum-likelihood mixture from per-component feature sums (see :func:`feature_sums`).
+
+    Components with no pixel get weight 0 and keep ``previous``'s parameters.
+    A model with no pixel at all is returned as ``previous``.
+    """
+    counts = sums[:, 9].copy()
+    if counts.sum() <= 0:
+        if previous is None:
+            raise ValueError("cannot fit a colour model to zero pixels")
+        return previous
+    k = sums.shape[0]
+    safe = np.maximum(counts, 1.0)
+    mu = sums[:, 6:9] / safe[:, None]
+    second = np.empty((k, 3, 3))
+    for i, (a, b) in enumerate(_PAIRS):
+        scale = 0.5 if a != b else 1.0  # phi stores 2 c_a c_b off the diagonal
+        second[:, a, b] = second[:, b, a] = scale * sums[:, i] / safe
+    cov = second - mu[:, :, None] * mu[:, None, :]
+    # Exact ML under the eigenvalue floor: clip the spectrum of the sample covariance.
+    eigvals, eigvecs = np.linalg.eigh(cov)
+    cov = np.einsum("kij,kj,klj->kil", eigvecs, np.maximum(eigvals, min_variance), eigvecs)
+    means = mu + _CENTRE
+    empty = counts <= 0
+    if empty.any():
+        if previous is not None and previous.n_components == k:
+            means[empty] = previous.means[empty]
+            cov[empty] = previous.covariances[empty]
+        else:
+            means[empty] = _CENTRE
+            cov[empty] = np.eye(3) * min_variance
+    return GaussianMixture(weights=counts / counts.sum(), means=means, covariances=cov)
+
+
+def fit_gaussian_mixture(
+    colors: np.ndarray,
+    assignments: np.ndarray,
+    n_components: int,
+    previous: GaussianMixture | None = None,
+    min_variance: float = DEFAULT_MIN_VARIANCE,
+) -> GaussianMixture:
+    """Maximum-likelihood mixture from hard component assignments.
+
+    Parameters
+    ----------
+    colors : (N, 3) array, RGB in 0..255.
+    assignments : (N,) int array with values in ``[0, n_components)``.
+    n_components : int
+    previous : GaussianMixture, optional
+        Parameters kept for components that received no pixel (their weight
+        becomes 0), and the model returned when ``N == 0``.
+    min_variance : float
+        Eigenvalue floor for covariances, (colour levels)^2.
+    """
+    return mixture_from_sums(
+        feature_sums(color_features(colors, np.float64), assignments, n_components), previous, min_variance
+    )
+
+
+def kmeans_centres(colors: np.ndarray, n_components: int, rng: np.random.Generator, iterations: int = 10) -> np.ndarray:
+    """k-means++ seeding and Lloyd iterations on (N, 3) colours; (k, 3) float32 centres, k <= n_components."""
+    x = colors.astype(np.float32, copy=False)
+    k = min(n_components, x.shape[0])
+    centres = np.empty((k, 3), np.float32)
+    centres[0] = x[rng.integers(x.shape[0])]
+    d2 = ((x - centres[0]) ** 2).sum(1)
+    for i in range(1, k):  # k-means++ seeding: far-apart starting centres
+        total = d2.sum()
+        j = rng.integers(x.shape[0]) if total <= 0 else rng.choice(x.shape[0], p=d2 / total)
+        centres[i] = x[j]
+        d2 = np.minimum(d2, ((x - centres[i]) ** 2).sum(1))
+    for _ in range(iterations):
+        labels = nearest_centre(x, centres)
+        for i in range(k):
+            members = x[labels == i]
+            if len(members):
+                centres[i] = members.mean(0)
+    return centres
+
+
+def kmeans_assignments(
+    colors: np.ndarray, n_components: int, rng: np.random.Generator, iterations: int = 10, max_samples: int = 8000
+) -> np.ndarray:
+    """Initial component assignment: k-means on at most ``max_samples`` random
+    pixels (for speed), then every pixel to its nearest centre.
+
+    Parameters
+    ----------
+    colors : (N, 3) array, N >= 1.
+
+    Returns
+    -------
+    (N,) int64 component indices in ``[0, n_components)``.
+    """
+    n = colors.shape[0]
+    sample = colors if n <= max_samples else colors[rng.choice(n, max_samples, replace=False)]
+    return nearest_centre(colors.astype(np.float32), kmeans_centres(sample, n_components, rng, iterations))
+
+
+def nearest_centre(x: np.ndarray, centres: np.ndarray) -> np.ndarray:
+    """Index of the nearest of (k, 3) centres for each of (N, 3) colours."""
+    # |x - c|^2 = |x|^2 - 2 x.c + |c|^2; |x|^2 is constant per row so it is dropped.
+    scores = x.astype(np.float32, copy=False) @ (-2.0 * centres.T) + (centres**2).sum(1)
+    return scores.argmin(1)

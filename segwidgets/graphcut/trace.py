@@ -1,0 +1,188 @@
+"""The record of an iterated graph cut: one state per iteration.
+
+The iteration slider replays these states; it never re-runs the solver to
+show a past step.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .gmm import GaussianMixture
+
+
+@dataclass(frozen=True)
+class IterationState:
+    """One iteration of the joint optimisation, after its cut.
+
+    Attributes
+    ----------
+    index : int
+        1-based iteration number.
+    mask : (H, W) bool
+        Labelling after this iteration's cut (True = object).
+    energy, unary_energy, pairwise_energy : float
+        ``energy = unary_energy + pairwise_energy`` in nats, for this mask under
+        the colour models the cut used. ``pairwise_energy`` includes gamma.
+    changed_pixels : int
+        Pixels whose label differs from the previous iteration's (or the initial) mask.
+    foreground_model, background_model : GaussianMixture
+        The colour models fitted at the start of this iteration and used by its cut.
+    seconds : float
+        Wall time of this iteration (model fit, unary, cut), in seconds.
+    move_set : str
+        Which labellings this cut chose from: ``"all"`` (every free pixel on its
+        own), ``"superpixels"`` (free pixels of a superpixel together) or
+        ``"band"`` (free pixels near the previous boundary on their own).
+    movable_pixels : int
+        Free pixels this cut was allowed to relabel (the move set's size).
+    """
+
+    index: int
+    mask: np.ndarray
+    energy: float
+    unary_energy: float
+    pairwise_energy: float
+    changed_pixels: int
+    foreground_model: GaussianMixture
+    background_model: GaussianMixture
+    seconds: float
+    move_set: str = "all"
+    movable_pixels: int = 0
+
+    def to_row(self) -> dict:
+        """Scalars of this state as a flat dict (for tables and plots)."""
+        return {
+            "iteration": self.index,
+            "energy": self.energy,
+            "unary_energy": self.unary_energy,
+            "pairwise_energy": self.pairwise_energy,
+            "changed_pixels": self.changed_pixels,
+            "foreground_pixels": int(self.mask.sum()),
+            "seconds": self.seconds,
+            "move_set": self.move_set,
+            "movable_pixels": self.movable_pixels,
+        }
+
+
+@dataclass(frozen=True)
+class GraphCutTrace:
+    """Everything an iterated graph cut did, iteration by iteration.
+
+    Index it like a list (``trace[0]`` is the first iteration) or iterate over it.
+
+    Attributes
+    ----------
+    initial_mask : (H, W) bool
+        The labelling before the first iteration.
+    fixed_foreground, fixed_background : (H, W) bool
+        Hard constraints no iteration could flip.
+    iterations : tuple of IterationState
+    converged : bool
+        True when the changed fraction fell below the tolerance before the
+        iteration limit.
+    settings : dict
+        The parameters of the run (gamma, beta, pairwise kind, components, ...).
+    pairwise_weights : (4, H, W) float32
+        Edge weights per neighbour direction, without gamma (see ``graphcut.pairwise``);
+        zero outside the free pixels' bounding box (edges there join two fixed
+        pixels and only add a constant to the energy).
+    superpixels : (H, W) int32 or None
+        Superpixel index per pixel of the free region (-1 elsewhere) when a
+        superpixel move ran.
+    region : (row0, row1, col0, col1)
+        The optimised window: bounding box of the free pixels plus one pixel.
+    image : (H, W, 3) uint8
+        The image the optimisation ran on (a reference, not a copy).
+    prior : (H, W) float32 or None
+        The prior probability map, if one was blended in.
+    """
+
+    initial_mask: np.ndarray
+    fixed_foreground: np.ndarray
+    fixed_background: np.ndarray
+    iterations: tuple[IterationState, ...]
+    converged: bool
+    settings: dict = field(default_factory=dict)
+    pairwise_weights: np.ndarray | None = field(default=None, repr=False)
+    superpixels: np.ndarray | None = field(default=None, repr=False)
+    region: tuple[int, int, int, int] | None = None
+    image: np.ndarray | None = field(default=None, repr=False)
+    prior: np.ndarray | None = field(default=None, repr=False)
+
+    def __len__(self) -> int:
+        return len(self.iterations)
+
+    def __getitem__(self, i) -> IterationState:
+        return self.iterations[i]
+
+    def __iter__(self):
+        return iter(self.iterations)
+
+    @property
+    def final_mask(self) -> np.ndarray:
+        """(H, W) bool: the last iteration's mask (the initial one if none ran)."""
+        return self.iterations[-1].mask if self.iterations else self.initial_mask
+
+    @property
+    def energies(self) -> np.ndarray:
+        """(n_iterations,) float64 total energy per iteration."""
+        return np.array([s.energy for s in self.iterations], np.float64)
+
+    def unary_map(self, i: int = -1) -> np.ndarray:
+        """Object cost minus background cost per pixel under iteration ``i``'s
+        colour models (and the prior, if any), (H, W) float32 in nats.
+
+        Negative where the unary term prefers the object. Derived from the
+        recorded models, so no iteration is re-run.
+        """
+        state = self.iterations[i]
+        colors = self.image.reshape(-1, 3)
+        h, w = self.image.shape[:2]
+        costs = [state.background_model.costs(colors), state.foreground_model.costs(colors)]
+        weight = self.settings.get("prior_weight", 0.0)
+        if self.prior is not None and weight > 0:
+            p = np.clip(self.prior.reshape(-1), 1e-6, 1 - 1e-6)
+            costs = [(1 - weight) * costs[0] - weight * np.log1p(-p), (1 - weight) * costs[1] - weight * np.log(p)]
+        return (costs[1] - costs[0]).reshape(h, w).astype(np.float32)
+
+    def pairwise_map(self) -> np.ndarray:
+        """Mean weight of each pixel's edges to its 8 neighbours, (H, W) float32 in [0, 1]
+        (diagonals counted at full length). Low values are cheap to cut: object edges.
+        NaN outside the optimised region, where no edge can be cut."""
+        from .pairwise import NEIGHBOUR_OFFSETS, pair_slices
+
+        weights = self.pairwise_weights
+        _, h, w = weights.shape
+        total = np.zeros((h, w), np.float32)
+        count = np.zeros((h, w), np.float32)
+        for d, (dy, dx) in enumerate(NEIGHBOUR_OFFSETS):
+            first, second = pair_slices(dy, dx, h, w)
+            plane = weights[d][first] * (np.sqrt(2.0) if dy and dx else 1.0)
+            total[first] += plane
+            total[second] += plane
+            count[first] += 1
+            count[second] += 1
+        out = total / np.maximum(count, 1)
+        if self.region is not None:
+            r0, r1, c0, c1 = self.region
+            inside = np.zeros((h, w), bool)
+            inside[r0:r1, c0:c1] = True
+            out[~inside] = np.nan
+        return out
+
+    def changed_pixels(self, i: int) -> tuple[np.ndarray, np.ndarray]:
+        """Pixels iteration ``i`` added to and removed from the object: two (H, W) bool."""
+        before = self.initial_mask if i == 0 or i == -len(self.iterations) else self.iterations[i - 1].mask
+        after = self.iterations[i].mask
+        return after & ~before, before & ~after
+
+    def to_table(self):
+        """Per-iteration scalars: a pandas DataFrame if pandas is installed, else a list of dicts."""
+        rows = [s.to_row() for s in self.iterations]
+        try:
+            import pandas as pd
+        except ImportError:
+            return rows
+        return pd.DataFrame(rows)

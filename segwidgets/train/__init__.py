@@ -1,0 +1,1 @@
+"""Datasets, augmentation, losses and training loops; they arrive with their issues."""

@@ -1,0 +1,30 @@
+"""Shared fixtures: small synthetic images with known answers."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(1234)
+
+
+def two_regions(h=40, w=60, left=(200, 40, 40), right=(40, 60, 200)):
+    """Left half one colour, right half another; returns (image, left_mask)."""
+    image = np.empty((h, w, 3), np.uint8)
+    image[:, : w // 2] = left
+    image[:, w // 2 :] = right
+    mask = np.zeros((h, w), bool)
+    mask[:, : w // 2] = True
+    return image, mask
+
+
+def noisy_disc(h=80, w=100, radius=22, noise=12.0, seed=0, fg=(190, 70, 60), bg=(70, 120, 90)):
+    """A disc on a background, both with Gaussian colour noise; returns (image, disc_mask)."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[:h, :w]
+    disc = (yy - h / 2) ** 2 + (xx - w / 2) ** 2 <= radius**2
+    image = np.where(disc[..., None], np.array(fg, float), np.array(bg, float))
+    image = np.clip(image + rng.normal(0, noise, image.shape), 0, 255).astype(np.uint8)
+    return image, disc

@@ -1,0 +1,83 @@
+import numpy as np
+import pytest
+from PIL import Image
+
+from segwidgets.core.image import (
+    ResizeTransform, as_box, as_map, as_mask, as_rgb_image, box_from_mask, image_hash, resize_longest_side,
+)
+
+
+def test_rgb_passes_through_and_conversions_are_as_documented(tmp_path):
+    rgb = np.arange(2 * 3 * 3, dtype=np.uint8).reshape(2, 3, 3)
+    np.testing.assert_array_equal(as_rgb_image(rgb), rgb)
+    gray = np.array([[0, 128], [255, 7]], np.uint8)
+    np.testing.assert_array_equal(as_rgb_image(gray), np.repeat(gray[..., None], 3, 2))
+    rgba = np.concatenate([rgb, np.full((2, 3, 1), 9, np.uint8)], 2)
+    np.testing.assert_array_equal(as_rgb_image(rgba), rgb)
+    np.testing.assert_array_equal(as_rgb_image(Image.fromarray(rgb)), rgb)
+    path = tmp_path / "x.png"
+    Image.fromarray(rgba).save(path)
+    np.testing.assert_array_equal(as_rgb_image(path), rgb)
+    np.testing.assert_array_equal(as_rgb_image(str(path)), rgb)
+
+
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        (np.zeros((4, 4, 3), np.float32), "dtype uint8"),
+        (np.zeros((4, 4, 2), np.uint8), "shape HxWx3"),
+        (np.zeros((0, 4, 3), np.uint8), "non-empty"),
+        ([[1, 2], [3, 4]], "numpy array"),
+        (np.zeros((4, 4, 3), bool), "dtype uint8"),
+    ],
+)
+def test_bad_images_say_what_was_expected(bad, message):
+    with pytest.raises(ValueError, match=message):
+        as_rgb_image(bad)
+
+
+def test_missing_file():
+    with pytest.raises(FileNotFoundError, match="nope.png"):
+        as_rgb_image("nope.png")
+
+
+def test_masks_maps_and_boxes():
+    assert as_mask(np.array([[0, 255]], np.uint8), (1, 2)).tolist() == [[False, True]]
+    with pytest.raises(ValueError, match="threshold"):
+        as_mask(np.zeros((1, 2), np.float32), (1, 2))
+    with pytest.raises(ValueError, match="shape"):
+        as_map(np.zeros((3, 3), np.float32), (2, 2))
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        as_map(np.full((2, 2), np.nan, np.float32), (2, 2))
+    assert as_box((-5, -5, 10.4, 3), (8, 8)) == (0, 0, 8, 3)
+    assert box_from_mask(np.pad(np.ones((4, 10), bool), ((3, 3), (5, 5))), padding=0.1) == (4, 2, 16, 8)
+
+
+def test_image_hash_is_content_based():
+    a = np.zeros((4, 4, 3), np.uint8)
+    b = a.copy()
+    assert image_hash(a) == image_hash(b)
+    b[0, 0, 0] = 1
+    assert image_hash(a) != image_hash(b)
+    assert image_hash(a) != image_hash(np.zeros((4, 4, 3), np.uint8).reshape(8, 2, 3))
+
+
+def test_resize_longest_side_and_coordinates():
+    image = np.zeros((300, 600, 3), np.uint8)
+    small, t = resize_longest_side(image, 200)
+    assert small.shape == (100, 200, 3) and t.scale_xy == (1 / 3, 1 / 3)
+    same, t1 = resize_longest_side(image, 1000)
+    assert same is image and t1.scale_xy == (1.0, 1.0)
+    points = np.array([[0.0, 0.0], [599.0, 299.0], [123.4, 56.7]])
+    np.testing.assert_allclose(t.to_original(t.to_resized(points)), points, atol=1e-9)
+    np.testing.assert_allclose(t.to_resized([[1.0, 1.0]]), [[0.0, 0.0]], atol=1e-12)  # pixel centres: (1 + .5) / 3 - .5
+    assert t.box_to_resized((0, 0, 600, 300)) == (0, 0, 200, 100)
+    mask = np.zeros((100, 200), bool)
+    mask[10:20, 30:40] = True
+    back = t.map_to_original(mask, order=0)
+    assert back.shape == (300, 600) and back.dtype == bool and back[45, 105] and not back[0, 0]
+    fmap = t.map_to_original(mask.astype(np.float32))
+    assert fmap.dtype == np.float32 and 0 <= fmap.min() and fmap.max() <= 1
+    with pytest.raises(ValueError):
+        resize_longest_side(image, 0)
+    assert isinstance(t, ResizeTransform)

@@ -1,0 +1,230 @@
+import itertools
+
+import numpy as np
+import pytest
+
+from segwidgets.graphcut import clean_mask, fill_holes, graph_cut, remove_small_components
+from segwidgets.graphcut.pairwise import cut_cost, edge_validity
+from segwidgets.graphcut.solver import _solve_groups
+from tests.conftest import noisy_disc, two_regions
+
+MODES = [pytest.param(True, id="multiscale"), pytest.param(False, id="full-resolution")]
+
+
+def iou(a, b):
+    return (a & b).sum() / max(1, (a | b).sum())
+
+
+@pytest.mark.parametrize("multiscale", MODES)
+def test_two_coloured_regions_box_gives_exact_region(multiscale):
+    image, left = two_regions()
+    trace = graph_cut(image, box=(0, 0, 34, 40), multiscale=multiscale)
+    np.testing.assert_array_equal(trace.final_mask, left)
+
+
+@pytest.mark.parametrize("multiscale", MODES)
+def test_noisy_disc(multiscale):
+    image, disc = noisy_disc()
+    trace = graph_cut(image, box=(20, 10, 80, 70), multiscale=multiscale)
+    assert iou(trace.final_mask, disc) > 0.97
+
+
+def thin_structure_scene():
+    """A disc with a 2-pixel-wide tail (rows 30-31) whose colour is close to the background's.
+
+    Its unary gain is too small to pay for the contrast term along its long
+    edges, so a contrast-only cut drops it; a refinement map that marks the tail
+    makes cutting along it free, so the boundary-aware cut keeps it.
+    """
+    rng = np.random.default_rng(3)
+    h, w = 60, 120
+    yy, xx = np.mgrid[:h, :w]
+    disc = (yy - 30) ** 2 + (xx - 30) ** 2 <= 15**2
+    tail = (yy >= 30) & (yy < 32) & (xx >= 44) & (xx < 110)
+    obj = disc | tail
+    image = np.where(obj[..., None], np.array([125.0, 100, 100]), np.array([100.0, 100, 100]))
+    image = np.clip(image + rng.normal(0, 6, image.shape), 0, 255).astype(np.uint8)
+    from scipy import ndimage
+
+    # Like R = P * B of a good network: high along the object's edges (the whole
+    # thin tail is edge).
+    edge = obj & ~ndimage.binary_erosion(obj)
+    refinement = ndimage.binary_dilation(edge, iterations=1).astype(np.float32)
+    return image, obj, tail, refinement
+
+
+@pytest.mark.parametrize("multiscale", MODES)
+def test_thin_structure_survives_only_with_refinement_map(multiscale):
+    image, obj, tail, refinement = thin_structure_scene()
+    box = (5, 5, 115, 55)
+    contrast = graph_cut(image, box=box, pairwise="contrast", multiscale=multiscale).final_mask
+    aware = graph_cut(image, box=box, refinement=refinement, pairwise="boundary", beta=1.0, multiscale=multiscale).final_mask
+    assert contrast[tail].mean() < 0.3
+    assert aware[tail].mean() > 0.9
+    assert iou(aware, obj) > 0.9
+
+
+def test_hard_constraints_hold_in_every_iteration():
+    image, disc = noisy_disc()
+    fg = np.zeros_like(disc)
+    fg[5:8, 5:8] = True  # background pixels forced to object
+    bg = np.zeros_like(disc)
+    bg[38:42, 48:52] = True  # disc centre forced to background
+    trace = graph_cut(image, mask=disc, fg_seeds=fg, bg_seeds=bg, max_iterations=6)
+    for state in trace:
+        assert state.mask[fg].all() and not state.mask[bg].any()
+
+
+def test_trimap_definite_regions_are_fixed():
+    image, disc = noisy_disc()
+    trimap = np.full(disc.shape, 128, np.uint8)
+    trimap[:5] = 0
+    trimap[38:42, 48:52] = 255
+    trace = graph_cut(image, trimap=trimap)
+    assert trace.final_mask[trimap == 255].all() and not trace.final_mask[trimap == 0].any()
+    assert iou(trace.final_mask, disc) > 0.95
+
+
+def test_seeds_alone_segment_the_disc():
+    image, disc = noisy_disc()
+    fg = np.zeros_like(disc)
+    fg[38:42, 48:52] = True
+    bg = np.zeros_like(disc)
+    bg[:3] = True
+    trace = graph_cut(image, fg_seeds=fg, bg_seeds=bg)
+    assert iou(trace.final_mask, disc) > 0.95
+
+
+@pytest.mark.parametrize("multiscale", MODES)
+@pytest.mark.parametrize("pairwise", ["contrast", "boundary", "combined"])
+def test_energy_never_increases(multiscale, pairwise):
+    from skimage import data
+
+    image = data.astronaut()[::2, ::2]
+    refinement = np.random.default_rng(0).random(image.shape[:2]).astype(np.float32)
+    prior = np.random.default_rng(1).random(image.shape[:2]).astype(np.float32)
+    trace = graph_cut(
+        image, box=(60, 10, 215, 256), refinement=refinement, prior=prior, pairwise=pairwise,
+        max_iterations=8, tolerance=0, multiscale=multiscale,
+    )
+    energies = trace.energies
+    assert len(energies) == 8
+    assert (np.diff(energies) <= 1e-6 * np.abs(energies[:-1])).all(), energies
+
+
+def test_recorded_energy_matches_its_definition():
+    image, disc = noisy_disc()
+    trace = graph_cut(image, box=(20, 10, 80, 70), max_iterations=3)
+    state = trace[-1]
+    colors = image.reshape(-1, 3)
+    u_fg = state.foreground_model.costs(colors).reshape(disc.shape)
+    u_bg = state.background_model.costs(colors).reshape(disc.shape)
+    unary = np.where(state.mask, u_fg, u_bg).sum()
+    pairwise = trace.settings["gamma"] * cut_cost(state.mask, trace.pairwise_weights)
+    assert state.unary_energy == pytest.approx(unary, rel=1e-4)
+    assert state.pairwise_energy == pytest.approx(pairwise, rel=1e-6)
+
+
+def test_group_cut_is_the_exact_minimum_over_its_move_set():
+    rng = np.random.default_rng(7)
+    for _ in range(60):
+        h, w = rng.integers(3, 6, 2)
+        current = rng.random((h, w)) < 0.5
+        movable = rng.random((h, w)) < 0.6
+        groups = rng.integers(0, 6, (h, w))
+        u_bg, u_fg = rng.random((h, w)) * 3, rng.random((h, w)) * 3
+        weights = rng.random((4, h, w)) * 2 * edge_validity(h, w)
+        labels = _solve_groups(current, movable, groups, 6, u_bg, u_fg, weights, aggregate=True)
+        best = np.inf
+        ids = np.unique(groups[movable])
+        for bits in itertools.product([False, True], repeat=len(ids)):
+            trial = current.copy()
+            lookup = np.zeros(6, bool)
+            lookup[ids] = bits
+            trial[movable] = lookup[groups[movable]]
+            best = min(best, np.where(trial, u_fg, u_bg).sum() + cut_cost(trial, weights))
+        result = current.copy()
+        result[movable] = labels[groups[movable]]
+        assert np.where(result, u_fg, u_bg).sum() + cut_cost(result, weights) == pytest.approx(best, abs=1e-9)
+
+
+def test_callback_sees_every_iteration_and_can_stop():
+    image, _ = noisy_disc()
+    seen = []
+    trace = graph_cut(image, box=(20, 10, 80, 70), max_iterations=6, tolerance=0, callback=seen.append)
+    assert [s.index for s in seen] == [1, 2, 3, 4, 5, 6] and seen[-1] is trace[-1]
+    stopped = graph_cut(image, box=(20, 10, 80, 70), max_iterations=6, tolerance=0, callback=lambda s: s.index < 2)
+    assert len(stopped) == 2 and not stopped.converged
+
+
+def test_converges_and_reports_changes():
+    image, disc = two_regions()
+    trace = graph_cut(image, box=(0, 0, 34, 40), max_iterations=20)
+    assert trace.converged and len(trace) < 20
+    for i, state in enumerate(trace):
+        added, removed = trace.changed_pixels(i)
+        assert added.sum() + removed.sum() == state.changed_pixels
+
+
+def test_trace_table_and_maps():
+    image, _ = noisy_disc()
+    trace = graph_cut(image, box=(20, 10, 80, 70), max_iterations=3, tolerance=0)
+    table = trace.to_table()
+    rows = table.to_dict("records") if hasattr(table, "to_dict") else table
+    assert [r["iteration"] for r in rows] == [1, 2, 3]
+    unary = trace.unary_map()
+    assert unary.shape == image.shape[:2] and unary.dtype == np.float32
+    disc_centre, corner = unary[40, 50], unary[2, 2]
+    assert disc_centre < 0 < corner  # object cheaper on the disc, background in the corner
+    pw = trace.pairwise_map()
+    assert np.isnan(pw[0, 0]) and 0 <= np.nanmin(pw) and np.nanmax(pw) <= 1
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(box=(10, 10, 10, 30)), "zero area"),
+        (dict(box=(200, 200, 300, 300)), "outside"),
+        (dict(box=(-50, 0, -1, 10)), "outside"),
+        (dict(box=(0, 0, 100, 80)), "no background pixels"),
+        (dict(trimap=np.zeros((80, 100), np.uint8)), "every pixel is fixed to background"),
+        (dict(trimap=np.full((80, 100), 128, np.uint8)), "no definite"),
+        (dict(mask=np.zeros((80, 100), bool)), "no object pixels"),
+        (dict(mask=np.zeros((10, 10), bool)), "shape"),
+        (dict(box=(0, 0, 10, 10), mask=np.ones((80, 100), bool)), "only one of"),
+        (dict(), "nothing to start from"),
+        (dict(box=(10, 10, 50, 50), prior=np.ones((80, 100), np.float32) * 2), r"\[0, 1\]"),
+        (dict(box=(10, 10, 50, 50), pairwise="boundary"), "refinement"),
+    ],
+)
+def test_bad_inputs_raise_clear_errors(kwargs, message):
+    image, _ = noisy_disc()
+    with pytest.raises(ValueError, match=message):
+        graph_cut(image, **kwargs)
+
+
+def test_wrong_image_dtype_raises():
+    image, _ = noisy_disc()
+    with pytest.raises(ValueError, match="uint8"):
+        graph_cut(image.astype(np.float32) / 255, box=(20, 10, 80, 70))
+
+
+def test_all_pixels_fixed_with_both_labels_returns_constraints():
+    image, disc = noisy_disc()
+    trimap = np.where(disc, 255, 0).astype(np.uint8)
+    trace = graph_cut(image, trimap=trimap)
+    assert len(trace) == 0
+    np.testing.assert_array_equal(trace.final_mask, disc)
+
+
+def test_postprocessing():
+    mask = np.zeros((20, 20), bool)
+    mask[2:12, 2:12] = True
+    mask[5:8, 5:8] = False  # a hole
+    mask[15:17, 15:17] = True  # a 4-pixel speck
+    assert fill_holes(mask)[6, 6] and not mask[6, 6]
+    cleaned = remove_small_components(mask, min_pixels=10)
+    assert not cleaned[15:17, 15:17].any() and cleaned[2, 2]
+    assert clean_mask(mask, 10).sum() == 100
+    only = remove_small_components(mask, min_pixels=1, keep_largest=True)
+    assert only.sum() == mask[:12, :12].sum()
