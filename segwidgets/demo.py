@@ -60,7 +60,7 @@ def run_demo(out, image=None, box=None, iterations: int = 8) -> list[Path]:
         )
     unary = trace.unary_map()
     limit = float(np.percentile(np.abs(unary), 99)) or 1.0
-    panels["05_unary_object_minus_background"] = map_to_rgba(unary, "RdBu", 1.0, vmin=-limit, vmax=limit)[..., :3]
+    panels["05_unary_object_minus_background"] = map_to_rgba(unary, "RdBu_r", 1.0, vmin=-limit, vmax=limit)[..., :3]
     panels["06_colour_models"] = _models_panel(trace)
     panels["07_energy"] = _energy_panel(trace)
     final = trace.final_mask

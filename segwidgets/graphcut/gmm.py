@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 _LOG_2PI = float(np.log(2.0 * np.pi))
+_EMPTY_COST = 1e20  # nats: the cost of an empty component (weight 0)
 _CENTRE = 128.0  # centring keeps phi small, so float32 products stay accurate (~1e-3 nats)
 _PAIRS = ((0, 0), (1, 1), (2, 2), (0, 1), (0, 2), (1, 2))
 N_FEATURES = 10
@@ -97,8 +98,11 @@ class GaussianMixture:
         precision = np.linalg.inv(self.covariances)  # (K, 3, 3)
         mu = self.means - _CENTRE
         p_mu = np.einsum("kij,kj->ki", precision, mu)
+        # An empty component must never win the min; a huge *finite* cost does that
+        # (an inf can turn into NaN inside BLAS kernels).
         with np.errstate(divide="ignore"):
-            const = -np.log(self.weights) + 0.5 * np.linalg.slogdet(self.covariances)[1] + 1.5 * _LOG_2PI
+            neg_log_weight = np.where(self.weights > 0, -np.log(self.weights), _EMPTY_COST)
+        const = neg_log_weight + 0.5 * np.linalg.slogdet(self.covariances)[1] + 1.5 * _LOG_2PI
         coef = np.empty((N_FEATURES, self.n_components))
         for i, (a, b) in enumerate(_PAIRS):
             coef[i] = 0.5 * precision[:, a, b]
@@ -115,7 +119,7 @@ class GaussianMixture:
 
         Returns
         -------
-        (N, K) float32 array in nats; ``inf`` for empty components.
+        (N, K) float32 array in nats; about 1e20 for empty components (weight 0).
         """
         return (self.cost_coefficients().T @ color_features(colors)).T
 

@@ -42,7 +42,7 @@ from ..core.image import as_map, as_rgb_image
 from .gmm import (
     DEFAULT_MIN_VARIANCE, color_features, feature_sums, kmeans_centres, mixture_from_sums, nearest_centre, unique_colors,
 )
-from .init import make_initialisation
+from .init import Initialisation, make_initialisation
 from .pairwise import NEIGHBOUR_OFFSETS, pair_slices, cut_cost, pairwise_weights
 from .trace import GraphCutTrace, IterationState
 
@@ -133,56 +133,141 @@ def graph_cut(
         Bad image/box/mask/trimap/maps, an initial labelling with no object or
         no background pixels to learn colours from, or invalid parameters.
     """
-    image = as_rgb_image(image)
-    h, w = image.shape[:2]
-    if n_components < 1 or max_iterations < 0 or gamma < 0 or not 0 <= prior_weight <= 1:
-        raise ValueError("need n_components >= 1, max_iterations >= 0, gamma >= 0 and 0 <= prior_weight <= 1")
-    init = make_initialisation((h, w), box=box, mask=mask, trimap=trimap, fg_seeds=fg_seeds, bg_seeds=bg_seeds)
-    prior = None if prior is None else as_map(prior, (h, w), "prior")
-    refinement = None if refinement is None else as_map(refinement, (h, w), "refinement")
-    kind = pairwise or ("boundary" if refinement is not None else "contrast")
-    settings = dict(
-        pairwise=kind, gamma=gamma, beta=beta, n_components=n_components,
-        prior_weight=prior_weight if prior is not None else 0.0, max_iterations=max_iterations,
-        tolerance=tolerance, min_variance=min_variance, multiscale=multiscale, seed=seed,
+    solver = GraphCutSolver(
+        image, box=box, mask=mask, trimap=trimap, fg_seeds=fg_seeds, bg_seeds=bg_seeds, prior=prior,
+        prior_weight=prior_weight, refinement=refinement, pairwise=pairwise, gamma=gamma, beta=beta,
+        n_components=n_components, min_variance=min_variance, multiscale=multiscale, seed=seed,
     )
-    problem = _Problem(image, init, prior, refinement, settings)
-    if not problem.free.any():
-        max_iterations = 0  # every pixel fixed: the constraints are the answer
-    states = []
-    converged = False
-    labels = problem.initial_labels
-    coarse = multiscale and max_iterations >= 2
-    for index in range(1, max_iterations + 1):
-        start = time.perf_counter()
-        # Superpixel moves for the first half of the budget (or until they settle), then bands.
-        move = "superpixels" if coarse else ("all" if index == 1 else ("band" if multiscale else "all"))
-        new_labels, unary_energy, movable = problem.iterate(labels, move)
-        pairwise_energy = problem.pairwise_energy(new_labels)
-        changed = int((new_labels != labels).sum())
-        labels = new_labels
-        states.append(
-            IterationState(
-                index=index, mask=labels, energy=unary_energy + pairwise_energy, unary_energy=unary_energy,
-                pairwise_energy=pairwise_energy, changed_pixels=changed, foreground_model=problem.models[1],
-                background_model=problem.models[0], seconds=time.perf_counter() - start,
-                move_set=move, movable_pixels=movable,
-            )
+    return solver.run(max_iterations, tolerance, callback)
+
+
+class GraphCutSolver:
+    """The iterated graph cut as an object you can run, step and continue.
+
+    ``GraphCutSolver(image, **options).run(...)`` is what :func:`graph_cut` does
+    (same options, see there). Keep the solver to add iterations later
+    (:meth:`run` again, or :meth:`step`), or rebuild one from a finished trace
+    with :meth:`resume`; both continue exactly where the recorded run stopped.
+    """
+
+    def __init__(
+        self, image, *, box=None, mask=None, trimap=None, fg_seeds=None, bg_seeds=None, prior=None,
+        prior_weight: float = 0.5, refinement=None, pairwise: str | None = None, gamma: float = 50.0,
+        beta: float = 1.0, n_components: int = 5, min_variance: float = DEFAULT_MIN_VARIANCE,
+        multiscale: bool = True, seed: int = 0, _initialisation=None,
+    ):
+        image = as_rgb_image(image)
+        h, w = image.shape[:2]
+        if n_components < 1 or gamma < 0 or beta < 0 or not 0 <= prior_weight <= 1:
+            raise ValueError("need n_components >= 1, gamma >= 0, beta >= 0 and 0 <= prior_weight <= 1")
+        init = _initialisation or make_initialisation(
+            (h, w), box=box, mask=mask, trimap=trimap, fg_seeds=fg_seeds, bg_seeds=bg_seeds
         )
-        if callback is not None and callback(states[-1]) is False:
-            break
-        settled = changed < tolerance * problem.n_free or (tolerance > 0 and changed == 0)
-        if settled and not coarse:
-            converged = True
-            break
-        if coarse and (settled or 2 * index >= max_iterations):
-            coarse = False
-    return GraphCutTrace(
-        initial_mask=problem.initial_labels, fixed_foreground=init.fixed_foreground,
-        fixed_background=init.fixed_background, iterations=tuple(states), converged=converged,
-        settings=settings, pairwise_weights=problem.weights, superpixels=problem.superpixels,
-        region=problem.region, image=image, prior=prior,
-    )
+        self.image = image
+        self.prior = None if prior is None else as_map(prior, (h, w), "prior")
+        self.refinement = None if refinement is None else as_map(refinement, (h, w), "refinement")
+        self.settings = dict(
+            pairwise=pairwise or ("boundary" if self.refinement is not None else "contrast"), gamma=gamma, beta=beta,
+            n_components=n_components, prior_weight=prior_weight if self.prior is not None else 0.0,
+            min_variance=min_variance, multiscale=multiscale, seed=seed,
+        )
+        self.initialisation = init
+        self._problem = _Problem(image, init, self.prior, self.refinement, self.settings)
+        self.labels = self._problem.initial_labels
+        self.states: list[IterationState] = []
+        self.converged = False
+        self._coarse = None  # superpixel moves still to come; decided by the first run
+
+    @classmethod
+    def resume(cls, trace: GraphCutTrace) -> "GraphCutSolver":
+        """A solver in the state ``trace`` ended in: the next iteration is the one
+        the original run would have made (at full resolution)."""
+        if trace.image is None:
+            raise ValueError("this trace does not hold its image; it cannot be resumed")
+        init = Initialisation(trace.initial_mask, trace.fixed_foreground, trace.fixed_background)
+        s = trace.settings
+        solver = cls(
+            trace.image, prior=trace.prior, prior_weight=s["prior_weight"] or 0.5, refinement=trace.refinement,
+            pairwise=s["pairwise"], gamma=s["gamma"], beta=s["beta"], n_components=s["n_components"],
+            min_variance=s["min_variance"], multiscale=s["multiscale"], seed=s["seed"], _initialisation=init,
+        )
+        solver.states = list(trace.iterations)
+        solver._coarse = False
+        if trace.iterations:
+            last = trace.iterations[-1]
+            solver.labels = last.mask
+            solver._problem.set_state(last.mask, [last.background_model, last.foreground_model])
+        return solver
+
+    def step(self, move: str | None = None) -> IterationState:
+        """Run one iteration and record it.
+
+        ``move``: ``"all"``, ``"superpixels"`` or ``"band"`` (see the module
+        notes); by default the next one of the coarse-to-fine schedule.
+        """
+        if move is None:
+            move = self._next_move()
+        if move not in MOVE_SETS:
+            raise ValueError(f"move must be one of {MOVE_SETS}, got {move!r}")
+        start = time.perf_counter()
+        problem = self._problem
+        new_labels, unary_energy, movable = problem.iterate(self.labels, move)
+        pairwise_energy = problem.pairwise_energy(new_labels)
+        state = IterationState(
+            index=len(self.states) + 1, mask=new_labels, energy=unary_energy + pairwise_energy,
+            unary_energy=unary_energy, pairwise_energy=pairwise_energy,
+            changed_pixels=int((new_labels != self.labels).sum()), foreground_model=problem.models[1],
+            background_model=problem.models[0], seconds=time.perf_counter() - start, move_set=move,
+            movable_pixels=movable,
+        )
+        self.labels = new_labels
+        self.states.append(state)
+        return state
+
+    def _next_move(self) -> str:
+        if self._coarse:
+            return "superpixels"
+        if not self.states:
+            return "all"
+        return "band" if self.settings["multiscale"] else "all"
+
+    def run(self, max_iterations: int = 10, tolerance: float = 1e-3, callback=None) -> GraphCutTrace:
+        """Run up to ``max_iterations`` more iterations; returns the whole trace so far.
+
+        Superpixel moves take the first half of a multiscale run's budget (or
+        stop once they settle); band moves follow. Stops early once a
+        full-resolution iteration changes fewer than ``tolerance`` times the free
+        pixels (``0`` runs them all), or when ``callback(state)`` returns False.
+        """
+        if max_iterations < 0:
+            raise ValueError(f"max_iterations must be >= 0, got {max_iterations}")
+        if self._coarse is None:
+            self._coarse = self.settings["multiscale"] and max_iterations >= 2
+        if not self._problem.free.any():
+            max_iterations = 0  # every pixel fixed: the constraints are the answer
+        self.converged = False
+        for n in range(1, max_iterations + 1):
+            state = self.step()
+            if callback is not None and callback(state) is False:
+                break
+            settled = state.changed_pixels < tolerance * self._problem.n_free or (tolerance > 0 and state.changed_pixels == 0)
+            if settled and not self._coarse:
+                self.converged = True
+                break
+            if self._coarse and (settled or 2 * n >= max_iterations):
+                self._coarse = False
+        return self.trace()
+
+    def trace(self) -> GraphCutTrace:
+        """The record so far (a new frozen object; the solver keeps going)."""
+        problem = self._problem
+        return GraphCutTrace(
+            initial_mask=problem.initial_labels, fixed_foreground=self.initialisation.fixed_foreground,
+            fixed_background=self.initialisation.fixed_background, iterations=tuple(self.states),
+            converged=self.converged, settings=dict(self.settings), pairwise_weights=problem.weights,
+            superpixels=problem.superpixels, region=problem.region, image=self.image, prior=self.prior,
+            refinement=self.refinement,
+        )
 
 
 class _Problem:
@@ -294,6 +379,19 @@ class _Problem:
             out.append(u)
         return out
 
+    def set_state(self, labels: np.ndarray, models) -> None:
+        """Adopt ``labels`` and ``models`` [background, object] as if an iteration had just ended."""
+        self.models = list(models)
+        costs = self._colour_costs()[0]
+        self._remember(labels, costs)
+
+    def _remember(self, labels, costs):
+        """Pixel counts per colour and label, and each colour's best components, for the next refit."""
+        r0, r1, c0, c1 = self.region
+        fg_counts = np.bincount(self.index[labels[r0:r1, c0:c1]], minlength=self.n_colors)
+        self._counts = (self.out_counts[0] + self.region_counts - fg_counts, self.out_counts[1] + fg_counts)
+        self._assignments = (costs[: self.k].argmin(0), costs[self.k :].argmin(0))
+
     def iterate(self, labels: np.ndarray, move: str):
         """Refit the models (except on the first call) and cut within the move set.
 
@@ -314,15 +412,12 @@ class _Problem:
         region_labels, movable = self._cut(labels[r0:r1, c0:c1], u_bg, u_fg, move)
         new = labels.copy()
         new[r0:r1, c0:c1] = region_labels
-        fg_counts = np.bincount(self.index[region_labels], minlength=self.n_colors)
-        self._counts = (self.out_counts[0] + self.region_counts - fg_counts, self.out_counts[1] + fg_counts)
+        self._remember(new, costs)
         unary_energy = float((1 - self.prior_weight) * (self._counts[0] @ best_bg + self._counts[1] @ best_fg))
         if self.prior_region is not None:
             unary_energy += self.prior_outside_energy + float(
                 np.where(region_labels, self.prior_region[1], self.prior_region[0]).sum(dtype=np.float64)
             )
-        # Each colour's best component in each model, for the next refit.
-        self._assignments = (costs[: self.k].argmin(0), costs[self.k :].argmin(0))
         return new, unary_energy, movable
 
     @property

@@ -51,6 +51,32 @@ class IterationState:
     move_set: str = "all"
     movable_pixels: int = 0
 
+    # Maps derived on demand from the recorded models (no iteration is re-run).
+    @property
+    def unary(self) -> np.ndarray:
+        """(H, W) float32: object minus background unary cost under this iteration's models, nats."""
+        return self._trace.unary_map(self.index - 1)
+
+    @property
+    def pairwise_weights(self) -> np.ndarray:
+        """(4, H, W) float32 edge weights (without gamma); the same for every iteration."""
+        return self._trace.pairwise_weights
+
+    @property
+    def pairwise_map(self) -> np.ndarray:
+        """(H, W) float32 mean edge weight per pixel (low = cheap to cut); see ``GraphCutTrace.pairwise_map``."""
+        return self._trace.pairwise_map()
+
+    @property
+    def added(self) -> np.ndarray:
+        """(H, W) bool: pixels this iteration moved into the object."""
+        return self._trace.changed_pixels(self.index - 1)[0]
+
+    @property
+    def removed(self) -> np.ndarray:
+        """(H, W) bool: pixels this iteration moved out of the object."""
+        return self._trace.changed_pixels(self.index - 1)[1]
+
     def to_row(self) -> dict:
         """Scalars of this state as a flat dict (for tables and plots)."""
         return {
@@ -97,6 +123,8 @@ class GraphCutTrace:
         The image the optimisation ran on (a reference, not a copy).
     prior : (H, W) float32 or None
         The prior probability map, if one was blended in.
+    refinement : (H, W) float32 or None
+        The refinement map of the boundary-aware term, if one was given.
     """
 
     initial_mask: np.ndarray
@@ -110,6 +138,12 @@ class GraphCutTrace:
     region: tuple[int, int, int, int] | None = None
     image: np.ndarray | None = field(default=None, repr=False)
     prior: np.ndarray | None = field(default=None, repr=False)
+    refinement: np.ndarray | None = field(default=None, repr=False)
+
+    def __post_init__(self):
+        # Let each state derive its maps (state.unary, ...) from this trace's image and settings.
+        for state in self.iterations:
+            object.__setattr__(state, "_trace", self)
 
     def __len__(self) -> int:
         return len(self.iterations)
@@ -137,20 +171,32 @@ class GraphCutTrace:
         Negative where the unary term prefers the object. Derived from the
         recorded models, so no iteration is re-run.
         """
+        from .gmm import color_features, unique_colors
+
         state = self.iterations[i]
-        colors = self.image.reshape(-1, 3)
-        h, w = self.image.shape[:2]
-        costs = [state.background_model.costs(colors), state.foreground_model.costs(colors)]
+        table = getattr(self, "_colour_table", None)
+        if table is None:  # distinct colours once per trace: later maps cost one small matrix product
+            colors, index = unique_colors(self.image)
+            table = (color_features(colors), index)
+            object.__setattr__(self, "_colour_table", table)
+        features, index = table
+        per_colour = [
+            (m.cost_coefficients().T @ features).min(0) for m in (state.background_model, state.foreground_model)
+        ]
+        costs = [c[index] for c in per_colour]
         weight = self.settings.get("prior_weight", 0.0)
         if self.prior is not None and weight > 0:
-            p = np.clip(self.prior.reshape(-1), 1e-6, 1 - 1e-6)
+            p = np.clip(self.prior, 1e-6, 1 - 1e-6)
             costs = [(1 - weight) * costs[0] - weight * np.log1p(-p), (1 - weight) * costs[1] - weight * np.log(p)]
-        return (costs[1] - costs[0]).reshape(h, w).astype(np.float32)
+        return (costs[1] - costs[0]).astype(np.float32)
 
     def pairwise_map(self) -> np.ndarray:
         """Mean weight of each pixel's edges to its 8 neighbours, (H, W) float32 in [0, 1]
         (diagonals counted at full length). Low values are cheap to cut: object edges.
         NaN outside the optimised region, where no edge can be cut."""
+        cached = getattr(self, "_pairwise_map", None)
+        if cached is not None:
+            return cached
         from .pairwise import NEIGHBOUR_OFFSETS, pair_slices
 
         weights = self.pairwise_weights
@@ -170,6 +216,8 @@ class GraphCutTrace:
             inside = np.zeros((h, w), bool)
             inside[r0:r1, c0:c1] = True
             out[~inside] = np.nan
+        out.flags.writeable = False  # cached and shared: read-only
+        object.__setattr__(self, "_pairwise_map", out)
         return out
 
     def changed_pixels(self, i: int) -> tuple[np.ndarray, np.ndarray]:

@@ -3,7 +3,7 @@
 ``segwidgets.widgets.overlay`` is plain numpy and imports without them; the
 widget classes load on first access.
 """
-_LAZY = {"ImageCanvas": "canvas", "PointerEvent": "canvas"}
+_LAZY = {"ImageCanvas": "canvas", "PointerEvent": "canvas", "IterationSlider": "iteration_slider"}
 
 
 def __getattr__(name):

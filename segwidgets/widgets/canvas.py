@@ -18,10 +18,11 @@ from dataclasses import dataclass
 import ipywidgets as widgets
 import numpy as np
 from ipycanvas import MultiCanvas, hold_canvas
+from ipycanvas.canvas import COMMANDS
 from ipyevents import Event
 
 from ..core.image import as_rgb_image, resize_longest_side
-from .overlay import map_to_rgba, mask_to_rgba, rgb_to_rgba
+from .overlay import encode_png, map_to_rgba, mask_to_rgba, rgb_to_rgba
 
 _BUTTONS = {0: "left", 1: "middle", 2: "right"}
 _HOLD_DEPTH = 0  # nesting of ImageCanvas.hold() blocks (all canvases share one ipycanvas manager)
@@ -106,7 +107,7 @@ class ImageCanvas(widgets.VBox):
         self.status = widgets.HTML(value="")
         super().__init__(children=[self.canvas, self.status])
         with self.hold():
-            self._layer("image").put_image_data(rgb_to_rgba(display), 0, 0)
+            self._put_png(self._layer("image"), encode_png(rgb_to_rgba(display)))
 
     # -- drawing ---------------------------------------------------------------
     @contextlib.contextmanager
@@ -159,6 +160,17 @@ class ImageCanvas(widgets.VBox):
         self._overlay_rgba[name] = self.to_display(rgba, order=0)
         self._redraw(name)
 
+    def set_encoded_overlay(self, name: str, png: bytes) -> None:
+        """Show already-encoded display-size RGBA PNG bytes on layer ``name`` (for
+        views that cache their layers; the layer's opacity setting is not applied)."""
+        if not bytes(png[:8]).startswith(b"\x89PNG"):
+            raise ValueError("expected PNG bytes")
+        self._overlay_rgba.pop(name, None)
+        layer = self._layer(name)
+        with self.hold():
+            layer.clear()
+            self._put_png(layer, png)
+
     def set_mask_overlay(self, name: str, mask: np.ndarray, color=(255, 64, 64), opacity: float = 0.5) -> None:
         """Show an (H, W) bool mask in ``color`` on layer ``name``."""
         self.set_overlay(name, mask_to_rgba(self.to_display(np.asarray(mask, bool), order=0), color, opacity))
@@ -189,7 +201,13 @@ class ImageCanvas(widgets.VBox):
                 if opacity < 1.0:
                     rgba = rgba.copy()
                     rgba[..., 3] = (rgba[..., 3] * opacity).round().astype(np.uint8)
-                layer.put_image_data(rgba, 0, 0)
+                self._put_png(layer, encode_png(rgba))
+
+    @staticmethod
+    def _put_png(layer, png: bytes) -> None:
+        # ipycanvas' own put_image_data re-encodes at zlib level 6 (and RGB as JPEG);
+        # sending our fast, lossless PNG through the same command avoids both.
+        layer._canvas_manager.send_draw_command(layer, COMMANDS["putImageData"], [0, 0], [png])
 
     def draw_points(self, points, radius: float = 5.0, colors=("#22c55e", "#ef4444")) -> None:
         """Draw markers at original-image ``(x, y, positive)`` points on the annotation layer

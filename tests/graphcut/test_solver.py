@@ -228,3 +228,48 @@ def test_postprocessing():
     assert clean_mask(mask, 10).sum() == 100
     only = remove_small_components(mask, min_pixels=1, keep_largest=True)
     assert only.sum() == mask[:12, :12].sum()
+
+
+def test_resume_continues_exactly_where_the_run_stopped():
+    import dataclasses
+
+    from segwidgets.graphcut import GraphCutSolver
+
+    image, _ = noisy_disc(seed=5)
+    full = graph_cut(image, box=(20, 10, 80, 70), max_iterations=6, tolerance=0)
+    cut_short = dataclasses.replace(full, iterations=full.iterations[:4])
+    solver = GraphCutSolver.resume(cut_short)
+    for expected in full.iterations[4:]:
+        state = solver.step()
+        assert state.index == expected.index and state.move_set == expected.move_set
+        np.testing.assert_array_equal(state.mask, expected.mask)
+        assert state.energy == pytest.approx(expected.energy, rel=1e-9)
+    assert len(solver.trace()) == 6
+
+
+def test_solver_runs_in_parts_and_states_expose_maps():
+    from segwidgets.graphcut import GraphCutSolver
+
+    image, disc = noisy_disc()
+    solver = GraphCutSolver(image, box=(20, 10, 80, 70))
+    first = solver.run(3, tolerance=0)
+    more = solver.run(2, tolerance=0)
+    assert len(first) == 3 and len(more) == 5 and more[4].move_set == "band"
+    assert (np.diff(more.energies) <= 1e-6 * np.abs(more.energies[:-1])).all()
+    state = more[1]
+    np.testing.assert_allclose(state.unary, more.unary_map(1))
+    assert state.pairwise_weights.shape == (4,) + disc.shape
+    assert state.pairwise_map is more.pairwise_map()  # computed once
+    assert (state.added | state.removed).sum() == state.changed_pixels
+    with pytest.raises(ValueError, match="move must be one of"):
+        solver.step("sideways")
+
+
+def test_empty_components_never_make_nan_costs():
+    # Two flat colours and 5 components per model: most components stay empty.
+    image, left = two_regions(h=64, w=96)
+    trace = graph_cut(image, box=(0, 0, 50, 64), n_components=5, max_iterations=4, tolerance=0)
+    assert any((s.foreground_model.weights == 0).any() for s in trace)
+    assert np.isfinite(trace.energies).all()
+    assert np.isfinite(trace.unary_map()).all()
+    np.testing.assert_array_equal(trace.final_mask, left)

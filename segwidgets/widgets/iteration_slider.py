@@ -1,0 +1,315 @@
+"""IterationSlider: step through a graph-cut trace, panel by panel.
+
+It replays recorded states (it never re-runs the solver to show a past step),
+can continue the optimisation live ("one more iteration"), and can re-run it
+with other parameters from the same initialisation, keeping earlier runs for
+comparison.
+"""
+from __future__ import annotations
+
+import html
+
+import ipywidgets as widgets
+import numpy as np
+import traitlets
+from ipycanvas import MultiCanvas
+
+from ..graphcut import GraphCutSolver, GraphCutTrace
+from ..graphcut.init import Initialisation
+from ..graphcut.pairwise import PAIRWISE_KINDS
+from .canvas import ImageCanvas
+from .overlay import colormap_palette, encode_indexed_png, encode_png, map_to_index, map_to_rgba
+
+# Mask layer palette: 0 outside, 1 object, 2 added this iteration, 3 removed this iteration.
+MASK_PALETTE = np.array([[0, 0, 0, 0], [64, 128, 255, 115], [0, 200, 0, 242], [230, 0, 0, 242]], np.uint8)
+UNARY_PALETTE = colormap_palette("RdBu_r", 0.85)  # blue: object cheaper, red: background cheaper
+
+
+class IterationSlider(widgets.VBox):
+    """Step through the iterations of a :class:`GraphCutTrace`.
+
+    Parameters
+    ----------
+    trace : GraphCutTrace
+        From :func:`segwidgets.graphcut.graph_cut` (or a pipeline's result).
+    image : (H, W, 3) uint8, optional
+        The image the trace ran on; default ``trace.image``.
+    max_display_size : int
+        Longest side of each image panel, in screen pixels.
+
+    Attributes
+    ----------
+    iteration : int (traitlet, observable)
+        The shown iteration, 1-based.
+    trace : GraphCutTrace
+        The trace being shown (changes after "one more iteration" or a re-run).
+    history : list of GraphCutTrace
+        Earlier runs, oldest first, kept for comparison after a re-run.
+
+    Panels for the selected iteration: the mask; the pixels it added (green) and
+    removed (red); the unary cost map (object minus background, red = prefers
+    background, blue = prefers object); the pairwise weight map (dark = cheap to
+    cut); both colour models as swatches (width = weight); and the energy plot
+    with a marker at the iteration.
+    """
+
+    iteration = traitlets.Int(1)
+
+    def __init__(self, trace: GraphCutTrace, image=None, max_display_size: int = 512):
+        if not isinstance(trace, GraphCutTrace):
+            raise TypeError(f"expected a GraphCutTrace, got {type(trace).__name__}")
+        image = trace.image if image is None else image
+        if image is None:
+            raise ValueError("the trace holds no image: pass the image it ran on")
+        self.history: list[GraphCutTrace] = []
+        self._trace = trace
+        self._solver = None
+        self._cache: dict = {}
+        self.mask_view = ImageCanvas(image, overlays=("mask",), max_display_size=max_display_size)
+        if self.mask_view.image.shape[:2] != trace.initial_mask.shape:
+            raise ValueError(f"image of shape {self.mask_view.image.shape[:2]} does not match the trace's {trace.initial_mask.shape}")
+        self.unary_view = ImageCanvas(image, overlays=("unary",), max_display_size=max_display_size)
+        self.pairwise_view = ImageCanvas(image, overlays=("pairwise",), max_display_size=max_display_size)
+        self.models_view = widgets.HTML()
+        self.energy_view = MultiCanvas(2, width=480, height=260)
+        self.energy_view.layout.width, self.energy_view.layout.height = "480px", "260px"
+        self.slider = widgets.IntSlider(min=1, max=max(1, len(trace)), value=1, description="iteration", continuous_update=True)
+        self.previous_button = widgets.Button(description="◀", layout=widgets.Layout(width="40px"), tooltip="previous iteration")
+        self.next_button = widgets.Button(description="▶", layout=widgets.Layout(width="40px"), tooltip="next iteration")
+        self.more_button = widgets.Button(description="run one more iteration", icon="play")
+        self.gamma = widgets.BoundedFloatText(value=trace.settings.get("gamma", 50.0), min=0, max=1e6, description="gamma")
+        self.beta = widgets.BoundedFloatText(value=trace.settings.get("beta", 1.0), min=0, max=100, description="beta")
+        self.components = widgets.BoundedIntText(value=trace.settings.get("n_components", 5), min=1, max=20, description="components")
+        kinds = PAIRWISE_KINDS if trace.refinement is not None else ("contrast",)
+        self.pairwise = widgets.Dropdown(options=kinds, value=trace.settings.get("pairwise", "contrast"), description="pairwise")
+        self.rerun_button = widgets.Button(description="re-run with these parameters", icon="refresh")
+        self.status = widgets.HTML()
+        self.comparison = widgets.HTML()
+        self.slider.observe(self._on_slider, names="value")
+        self.previous_button.on_click(lambda _: self.step(-1))
+        self.next_button.on_click(lambda _: self.step(+1))
+        self.more_button.on_click(lambda _: self.run_one_more())
+        self.rerun_button.on_click(lambda _: self.rerun())
+        for view in (self.mask_view, self.unary_view, self.pairwise_view):
+            view.status.layout.display = "none"
+
+        def titled(title, view):
+            return widgets.VBox([widgets.HTML(f"<b>{title}</b>"), view])
+
+        panels = widgets.GridBox(
+            [
+                titled("mask, added (green) / removed (red)", self.mask_view),
+                titled("unary: object − background cost (blue prefers object)", self.unary_view),
+                titled("pairwise weight (dark = cheap to cut)", self.pairwise_view),
+                widgets.VBox([widgets.HTML("<b>energy</b>"), self.energy_view, widgets.HTML("<b>colour models</b>"), self.models_view]),
+            ],
+            layout=widgets.Layout(grid_template_columns="repeat(2, max-content)", grid_gap="8px"),
+        )
+        controls = widgets.HBox([self.previous_button, self.slider, self.next_button, self.more_button])
+        parameters = widgets.HBox([self.gamma, self.beta, self.components, self.pairwise, self.rerun_button])
+        super().__init__(children=[controls, panels, parameters, self.status, self.comparison])
+        self._set_trace(trace, show=len(trace))
+
+    # -- public API ---------------------------------------------------------------
+    @property
+    def trace(self) -> GraphCutTrace:
+        return self._trace
+
+    def show(self, iteration: int) -> None:
+        """Show recorded iteration ``iteration`` (1-based) in every panel."""
+        if not self._trace.iterations:
+            self._show_status("this trace has no iterations", error=True)
+            return
+        if not 1 <= iteration <= len(self._trace):
+            raise ValueError(f"iteration must be in 1..{len(self._trace)}, got {iteration}")
+        state = self._trace[iteration - 1]
+        mask_png, unary_png = self._layers(iteration)
+        with self.mask_view.hold():
+            self.mask_view.set_encoded_overlay("mask", mask_png)
+            self.unary_view.set_encoded_overlay("unary", unary_png)
+            self._draw_marker(iteration)
+        self.models_view.value = self._models_html(state)
+        self.iteration = iteration
+        if self.slider.value != iteration:
+            self.slider.value = iteration
+        self._show_status(
+            f"iteration {iteration}/{len(self._trace)} ({state.move_set} move, {state.movable_pixels} movable pixels): "
+            f"energy {state.energy:,.1f} = unary {state.unary_energy:,.1f} + pairwise {state.pairwise_energy:,.1f}; "
+            f"{state.changed_pixels} pixels changed"
+        )
+
+    def step(self, delta: int) -> None:
+        """Move ``delta`` iterations forward (negative: back), clamped to the trace."""
+        if self._trace.iterations:
+            self.show(int(np.clip(self.iteration + delta, 1, len(self._trace))))
+
+    def run_one_more(self) -> None:
+        """Continue the optimisation from the last recorded state by one iteration."""
+        try:
+            if self._solver is None or len(self._solver.states) != len(self._trace):
+                self._solver = GraphCutSolver.resume(self._trace)
+            self._solver.step()
+        except Exception as exc:  # keep the shown trace; say what went wrong
+            self._show_status(f"could not run another iteration: {exc}", error=True)
+            return
+        self._set_trace(self._solver.trace(), show=len(self._solver.states), keep_solver=True)
+
+    def rerun(self) -> None:
+        """Re-run from the same initialisation with the parameters in the widget;
+        the current trace moves to :attr:`history`."""
+        old = self._trace
+        try:
+            solver = GraphCutSolver(
+                old.image, prior=old.prior, prior_weight=old.settings.get("prior_weight") or 0.5,
+                refinement=old.refinement, pairwise=self.pairwise.value, gamma=float(self.gamma.value),
+                beta=float(self.beta.value), n_components=int(self.components.value),
+                min_variance=old.settings.get("min_variance", 4.0), multiscale=old.settings.get("multiscale", True),
+                seed=old.settings.get("seed", 0),
+                _initialisation=Initialisation(old.initial_mask, old.fixed_foreground, old.fixed_background),
+            )
+            new = solver.run(max(1, len(old)), tolerance=0.0)
+        except Exception as exc:
+            self._show_status(f"re-run failed, previous trace kept: {exc}", error=True)
+            return
+        self.history.append(old)
+        self._solver = solver
+        self._set_trace(new, show=len(new), keep_solver=True)
+
+    # -- internals ----------------------------------------------------------------
+    def _set_trace(self, trace: GraphCutTrace, show: int, keep_solver: bool = False) -> None:
+        self._trace = trace
+        if not keep_solver:
+            self._solver = None
+        self._cache = {}
+        self._render_static()
+        self.slider.max = max(1, len(trace))
+        self._render_comparison()
+        if trace.iterations:
+            self.show(show)
+        else:
+            self._show_status("this trace has no iterations (every pixel was fixed)", error=True)
+
+    def _layers(self, iteration: int):
+        """PNG bytes of an iteration's two layers (mask with changes; unary map),
+        at display size, computed once and cached."""
+        if iteration not in self._cache:
+            state = self._trace[iteration - 1]
+            rows, cols = self._display_samples
+            before = (self._trace.initial_mask if iteration == 1 else self._trace[iteration - 2].mask)[rows, cols]
+            after = state.mask[rows, cols]
+            labels = after.astype(np.uint8)
+            labels[after & ~before] = 2
+            labels[before & ~after] = 3
+            costs = [
+                (m.cost_coefficients().T @ self._display_features).min(0)[self._display_index]
+                for m in (state.background_model, state.foreground_model)
+            ]
+            unary = costs[1] - costs[0]
+            weight = self._trace.settings.get("prior_weight", 0.0)
+            if self._trace.prior is not None and weight > 0:
+                unary = state.unary[rows, cols]  # the prior term too: take the exact map
+            limit = self._unary_limit
+            self._cache[iteration] = (
+                encode_indexed_png(labels, MASK_PALETTE),
+                encode_indexed_png(map_to_index(unary, -limit, limit), UNARY_PALETTE),
+            )
+        return self._cache[iteration]
+
+    def _render_static(self) -> None:
+        """Panels that do not change between iterations: pairwise map, energy plot;
+        and the display-pixel samples the per-iteration layers are drawn from."""
+        from ..graphcut.gmm import color_features, unique_colors
+
+        trace = self._trace
+        h, w = trace.initial_mask.shape
+        dh, dw = self.mask_view.display_size
+        # Each display pixel shows the original pixel under its centre (exact values, no blending).
+        rows = np.minimum(((np.arange(dh) + 0.5) * h / dh).astype(int), h - 1)
+        cols = np.minimum(((np.arange(dw) + 0.5) * w / dw).astype(int), w - 1)
+        self._display_samples = np.ix_(rows, cols)
+        colors, index = unique_colors(np.ascontiguousarray(trace.image[self._display_samples]))
+        self._display_features, self._display_index = color_features(colors), index
+        pairwise = self.pairwise_view.to_display(trace.pairwise_map(), order=1)
+        self.pairwise_view.set_overlay("pairwise", map_to_rgba(pairwise, "magma", 0.9, vmin=0, vmax=1))
+        # One colour scale for every iteration's unary map, so steps compare.
+        if trace.iterations:
+            u = trace[-1].unary
+            self._unary_limit = float(np.percentile(np.abs(u), 99)) or 1.0
+        self._render_energy_plot()
+
+    def _render_energy_plot(self) -> None:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+
+        rows = [s.to_row() for s in self._trace]
+        fig = Figure(figsize=(4.8, 2.6), dpi=100)
+        FigureCanvasAgg(fig)  # off-screen: no pyplot state, no backend switch
+        ax = fig.add_subplot(111)
+        x = [r["iteration"] for r in rows]
+        ax.plot(x, [r["energy"] for r in rows], "o-", label="total")
+        ax.plot(x, [r["unary_energy"] for r in rows], "s--", label="unary")
+        ax.set_xlabel("iteration")
+        ax.set_ylabel("energy (nats)")
+        right = ax.twinx()
+        right.plot(x, [r["pairwise_energy"] for r in rows], "^:", color="tab:green", label="pairwise")
+        right.bar(x, [r["changed_pixels"] for r in rows], alpha=0.15, color="gray", label="changed pixels")
+        right.set_ylabel("pairwise / changed px")
+        ax.legend(loc="upper right", fontsize=7)
+        if x:
+            ax.set_xlim(0.5, max(x) + 0.5)
+        fig.tight_layout()
+        fig.canvas.draw()
+        rgba = np.asarray(fig.canvas.buffer_rgba()).copy()
+        # Map iteration numbers to pixel columns once, so the marker is a cheap canvas line.
+        height = rgba.shape[0]
+        self._marker_x = {i: float(ax.transData.transform((i, 0))[0]) for i in x}
+        y0, y1 = ax.get_window_extent().y0, ax.get_window_extent().y1
+        self._marker_span = (height - y1, height - y0)
+        with self.mask_view.hold():
+            self.energy_view[0].clear()
+            ImageCanvas._put_png(self.energy_view[0], encode_png(rgba))
+
+    def _draw_marker(self, iteration: int) -> None:
+        layer = self.energy_view[1]
+        layer.clear()
+        if iteration in self._marker_x:
+            layer.stroke_style = "#dc2626"
+            layer.line_width = 2
+            top, bottom = self._marker_span
+            layer.stroke_line(self._marker_x[iteration], top, self._marker_x[iteration], bottom)
+
+    @staticmethod
+    def _models_html(state) -> str:
+        rows = []
+        for name, model in (("object", state.foreground_model), ("background", state.background_model)):
+            cells = "".join(
+                f'<div title="weight {w:.3f}, mean RGB {tuple(int(round(c)) for c in m)}" '
+                f'style="width:{max(2, int(round(w * 300)))}px;height:22px;background:rgb{tuple(int(np.clip(round(c), 0, 255)) for c in m)}"></div>'
+                for w, m in sorted(zip(model.weights, model.means), key=lambda t: -t[0]) if w > 0
+            )
+            rows.append(f'<div style="display:flex;align-items:center;gap:4px"><span style="width:80px">{name}</span>{cells}</div>')
+        return "".join(rows)
+
+    def _render_comparison(self) -> None:
+        runs = self.history + [self._trace]
+        if len(runs) < 2:
+            self.comparison.value = ""
+            return
+        rows = "".join(
+            f"<tr><td>{'current' if t is self._trace else f'run {i + 1}'}</td><td>{t.settings.get('pairwise')}</td>"
+            f"<td>{t.settings.get('gamma')}</td><td>{t.settings.get('beta')}</td><td>{t.settings.get('n_components')}</td>"
+            f"<td>{len(t)}</td><td>{t[-1].energy:,.1f}</td><td>{int(t.final_mask.sum())}</td></tr>"
+            for i, t in enumerate(runs) if t.iterations
+        )
+        self.comparison.value = (
+            "<table><tr><th>run</th><th>pairwise</th><th>gamma</th><th>beta</th><th>components</th>"
+            f"<th>iterations</th><th>final energy</th><th>object pixels</th></tr>{rows}</table>"
+        )
+
+    def _on_slider(self, change) -> None:
+        if change["new"] != self.iteration:
+            self.show(change["new"])
+
+    def _show_status(self, text: str, error: bool = False) -> None:
+        color = "#b91c1c" if error else "#374151"
+        self.status.value = f'<span style="color:{color}">{html.escape(text)}</span>'
