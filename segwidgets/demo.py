@@ -11,6 +11,7 @@ from PIL import Image, ImageDraw
 from .core.image import as_box, as_rgb_image
 from .graphcut import GraphCutTrace, fill_holes, graph_cut
 from .widgets.overlay import composite, map_to_rgba, mask_to_rgba
+from .widgets.plots import energy_plot
 
 #: The bundled sample: scikit-image's astronaut (NASA, public domain) and a box around her.
 SAMPLE_BOX = (120, 20, 430, 512)
@@ -62,7 +63,7 @@ def run_demo(out, image=None, box=None, iterations: int = 8) -> list[Path]:
     limit = float(np.percentile(np.abs(unary), 99)) or 1.0
     panels["05_unary_object_minus_background"] = map_to_rgba(unary, "RdBu_r", 1.0, vmin=-limit, vmax=limit)[..., :3]
     panels["06_colour_models"] = _models_panel(trace)
-    panels["07_energy"] = _energy_panel(trace)
+    panels["07_energy"] = energy_plot(trace, figsize=(6, 3.2), title="graph-cut energy per iteration")[0][..., :3]
     final = trace.final_mask
     panels["08_final_mask"] = (final * 255).astype(np.uint8)
     panels["09_filled_mask"] = (fill_holes(final) * 255).astype(np.uint8)
@@ -82,37 +83,6 @@ def run_demo(out, image=None, box=None, iterations: int = 8) -> list[Path]:
     path.write_text(json.dumps({"box": list(box), "settings": trace.settings, "iterations": [s.to_row() for s in trace]}, indent=2))
     written.append(path)
     return written
-
-
-def _figure_to_array(fig) -> np.ndarray:
-    fig.canvas.draw()
-    array = np.asarray(fig.canvas.buffer_rgba())[..., :3].copy()
-    import matplotlib.pyplot as plt
-
-    plt.close(fig)
-    return array
-
-
-def _energy_panel(trace: GraphCutTrace) -> np.ndarray:
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    table = [s.to_row() for s in trace]
-    x = [r["iteration"] for r in table]
-    fig, left = plt.subplots(figsize=(6, 3.2), dpi=100)
-    left.plot(x, [r["energy"] for r in table], "o-", label="total")
-    left.plot(x, [r["unary_energy"] for r in table], "s--", label="unary")
-    left.set_xlabel("iteration")
-    left.set_ylabel("energy (nats)")
-    right = left.twinx()
-    right.plot(x, [r["pairwise_energy"] for r in table], "^:", color="tab:green", label="pairwise")
-    right.set_ylabel("pairwise (nats)")
-    left.legend(loc="upper right", fontsize=8)
-    left.set_title("graph-cut energy per iteration")
-    fig.tight_layout()
-    return _figure_to_array(fig)
 
 
 def _models_panel(trace: GraphCutTrace) -> np.ndarray:

@@ -18,6 +18,7 @@ from ..graphcut import GraphCutSolver, GraphCutTrace
 from ..graphcut.init import Initialisation
 from ..graphcut.pairwise import PAIRWISE_KINDS
 from .canvas import ImageCanvas
+from .plots import energy_plot
 from .overlay import colormap_palette, encode_indexed_png, encode_png, map_to_index, map_to_rgba
 
 # Mask layer palette: 0 outside, 1 object, 2 added this iteration, 3 removed this iteration.
@@ -238,33 +239,7 @@ class IterationSlider(widgets.VBox):
         self._render_energy_plot()
 
     def _render_energy_plot(self) -> None:
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
-
-        rows = [s.to_row() for s in self._trace]
-        fig = Figure(figsize=(4.8, 2.6), dpi=100)
-        FigureCanvasAgg(fig)  # off-screen: no pyplot state, no backend switch
-        ax = fig.add_subplot(111)
-        x = [r["iteration"] for r in rows]
-        ax.plot(x, [r["energy"] for r in rows], "o-", label="total")
-        ax.plot(x, [r["unary_energy"] for r in rows], "s--", label="unary")
-        ax.set_xlabel("iteration")
-        ax.set_ylabel("energy (nats)")
-        right = ax.twinx()
-        right.plot(x, [r["pairwise_energy"] for r in rows], "^:", color="tab:green", label="pairwise")
-        right.bar(x, [r["changed_pixels"] for r in rows], alpha=0.15, color="gray", label="changed pixels")
-        right.set_ylabel("pairwise / changed px")
-        ax.legend(loc="upper right", fontsize=7)
-        if x:
-            ax.set_xlim(0.5, max(x) + 0.5)
-        fig.tight_layout()
-        fig.canvas.draw()
-        rgba = np.asarray(fig.canvas.buffer_rgba()).copy()
-        # Map iteration numbers to pixel columns once, so the marker is a cheap canvas line.
-        height = rgba.shape[0]
-        self._marker_x = {i: float(ax.transData.transform((i, 0))[0]) for i in x}
-        y0, y1 = ax.get_window_extent().y0, ax.get_window_extent().y1
-        self._marker_span = (height - y1, height - y0)
+        rgba, self._marker_x, self._marker_span = energy_plot(self._trace)
         with self.mask_view.hold():
             self.energy_view[0].clear()
             ImageCanvas._put_png(self.energy_view[0], encode_png(rgba))
