@@ -96,8 +96,10 @@ def as_map(values, shape: tuple[int, int], name: str = "map") -> np.ndarray:
     if not np.issubdtype(values.dtype, np.floating):
         raise ValueError(f"expected {name} as an HxW float array in [0, 1], got dtype {values.dtype}")
     values = values.astype(np.float32, copy=False)
-    if not np.isfinite(values).all() or values.min() < 0 or values.max() > 1:
-        raise ValueError(f"expected {name} values in [0, 1] with no NaN, got range [{np.nanmin(values)}, {np.nanmax(values)}]")
+    finite = np.isfinite(values)
+    if not finite.all() or values.min() < 0 or values.max() > 1:
+        seen = f"range [{values[finite].min()}, {values[finite].max()}]" if finite.any() else "no finite value"
+        raise ValueError(f"expected {name} values in [0, 1] with no NaN or inf, got {seen} ({(~finite).sum()} non-finite)")
     return values
 
 

@@ -123,9 +123,34 @@ class GaussianMixture:
         """
         return (self.cost_coefficients().T @ color_features(colors)).T
 
-    def costs(self, colors: np.ndarray) -> np.ndarray:
-        """Per-pixel cost of the best component, ``min_k component_costs``, (N,) float32."""
-        return self.component_costs(colors).min(axis=1)
+    def costs(self, colors: np.ndarray, color_model: str = "mixture") -> np.ndarray:
+        """Per-pixel colour cost in nats, (N,) float32: ``-log sum_k w_k N_k(z)`` for
+        ``"mixture"``, ``min_k -log(w_k N_k(z))`` for ``"component"`` (see :func:`label_costs`)."""
+        return label_costs(self.component_costs(colors).T, color_model)
+
+
+COLOR_MODELS = ("mixture", "component")
+
+
+def label_costs(component_costs: np.ndarray, color_model: str = "mixture") -> np.ndarray:
+    """Per-pixel cost of one label from its (K, N) component costs, in nats.
+
+    ``"mixture"``: ``-log sum_k w_k N_k(z)`` (the whole mixture's likelihood);
+    ``"component"``: ``min_k -log(w_k N_k(z))`` (the best component only, as in
+    the GrabCut paper).
+    """
+    best = component_costs.min(0)
+    if color_model == "component":
+        return best
+    if color_model != "mixture":
+        raise ValueError(f"color_model must be one of {COLOR_MODELS}, got {color_model!r}")
+    return best - np.log(np.exp(best - component_costs).sum(0))
+
+
+def responsibilities(component_costs: np.ndarray) -> np.ndarray:
+    """(K, N) posterior probability of each component for each colour (columns sum to 1)."""
+    r = np.exp(component_costs.min(0) - component_costs)
+    return r / r.sum(0)
 
 
 def feature_sums(features: np.ndarray, groups: np.ndarray, n_groups: int, weights=None) -> np.ndarray:

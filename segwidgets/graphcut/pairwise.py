@@ -43,15 +43,30 @@ def edge_validity(h: int, w: int) -> np.ndarray:
     return neighbour_differences(np.zeros((h, w), np.float32), lambda a, b: 1.0) > 0
 
 
-def contrast_weights(image: np.ndarray) -> np.ndarray:
-    """GrabCut's contrast-sensitive weights ``exp(-beta_c |z_p - z_q|^2) / dist(p, q)``.
+def contrast_scale(image: np.ndarray) -> float:
+    """GrabCut's ``beta_c = 1 / (2 <|z_p - z_q|^2>)``, the mean over all 8-neighbour
+    pairs of the image: the contrast term adapts to the image's overall contrast."""
+    z = image.astype(np.float32)
+    total, count = 0.0, 0
+    h, w = image.shape[:2]
+    for dy, dx in NEIGHBOUR_OFFSETS:
+        first, second = pair_slices(dy, dx, h, w)
+        d = z[first] - z[second]
+        total += float(np.einsum("ijk,ijk->", d, d, dtype=np.float64))
+        count += d.shape[0] * d.shape[1]
+    mean_sq = total / count if count else 0.0
+    return 0.0 if mean_sq <= 0 else 1.0 / (2.0 * mean_sq)
 
-    ``beta_c = 1 / (2 <|z_p - z_q|^2>)`` averaged over all neighbour pairs, so the
-    term adapts to the image's overall contrast.
+
+def contrast_weights(image: np.ndarray, beta_c: float | None = None) -> np.ndarray:
+    """GrabCut's contrast-sensitive weights ``exp(-beta_c |z_p - z_q|^2) / dist(p, q)``.
 
     Parameters
     ----------
     image : (H, W, 3) uint8 RGB.
+    beta_c : float, optional
+        Contrast scale; default :func:`contrast_scale` of ``image``. Pass the
+        whole image's when weighting a crop of it.
 
     Returns
     -------
@@ -60,8 +75,8 @@ def contrast_weights(image: np.ndarray) -> np.ndarray:
     z = image.astype(np.float32)
     sq = neighbour_differences(z, lambda a, b: ((a - b) ** 2).sum(-1))
     valid = edge_validity(*image.shape[:2])
-    mean_sq = float(sq[valid].mean()) if valid.any() else 0.0
-    beta_c = 0.0 if mean_sq <= 0 else 1.0 / (2.0 * mean_sq)
+    if beta_c is None:
+        beta_c = contrast_scale(image)
     weights = np.exp(-beta_c * sq) / _DISTANCE[:, None, None]
     weights[~valid] = 0.0
     return weights.astype(np.float32)
@@ -90,22 +105,25 @@ def boundary_weights(refinement: np.ndarray, beta: float = 1.0) -> np.ndarray:
     return weights.astype(np.float32)
 
 
-def pairwise_weights(image: np.ndarray, kind: str = "contrast", refinement=None, beta: float = 1.0) -> np.ndarray:
+def pairwise_weights(
+    image: np.ndarray, kind: str = "contrast", refinement=None, beta: float = 1.0, beta_c: float | None = None
+) -> np.ndarray:
     """Pairwise weights of the chosen kind, (4, H, W) float32.
 
     ``kind``: ``"contrast"`` (colour edges), ``"boundary"`` (refinement map
     edges) or ``"combined"`` (their product: cheap where either says edge).
+    ``beta_c``: contrast scale (see :func:`contrast_weights`).
     """
     if kind not in PAIRWISE_KINDS:
         raise ValueError(f"pairwise must be one of {PAIRWISE_KINDS}, got {kind!r}")
     if kind == "contrast":
-        return contrast_weights(image)
+        return contrast_weights(image, beta_c)
     if refinement is None:
         raise ValueError(f"pairwise={kind!r} needs a refinement map (HxW float in [0, 1])")
     if kind == "boundary":
         return boundary_weights(refinement, beta)
     # Both planes carry the 1/dist factor; take it out once.
-    return contrast_weights(image) * boundary_weights(refinement, beta) * _DISTANCE[:, None, None]
+    return contrast_weights(image, beta_c) * boundary_weights(refinement, beta) * _DISTANCE[:, None, None]
 
 
 def cut_cost(labels: np.ndarray, weights: np.ndarray) -> float:

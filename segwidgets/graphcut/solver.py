@@ -15,18 +15,28 @@ labelling of least energy within a *move set* that contains the current
 labelling, exactly, by max-flow. Each step lowers E or keeps it, so the
 recorded energies never increase.
 
-Move sets (``multiscale=True``, the default) are what make the solver fast:
+Move sets (``multiscale=True``, the default) are what make the solver fast.
+A cut at full resolution over every free pixel is the slow part of GrabCut
+(max-flow on a few hundred thousand nodes), so each iteration instead cuts
+within a smaller set of labellings:
 
-- superpixels: the free pixels of each superpixel (SLIC over the free region,
-  about 6x6 pixels each, following colour edges) share one label. The
-  full-resolution energy restricted to such labellings is again a graph (unaries
-  are sums, edges sum the pixel edges between superpixels), so the cut is exact
-  for the true energy, on ~36 times fewer nodes;
-- narrow band: then only free pixels within a few pixels of the current
-  boundary may change, at full resolution.
+1. ``"coarse"`` (first iteration): a cut on a grid of 3x3-pixel blocks whose
+   edges follow the contrast of the blocks' mean colours -- the usual
+   coarse-image approximation. Its labelling is then scored with the true energy.
+2. ``"hybrid"`` (the next iterations, 60% of the budget): uncertain pixels --
+   those whose colour prefers the other label, or within two pixels of the
+   boundary -- move one by one; every other free pixel moves with its
+   superpixel part (a watershed region of the colour gradient, about 6x6
+   pixels and bordered by colour edges, split by the current labelling).
+3. ``"band"`` (the rest): only free pixels within four pixels of the boundary move.
 
-The first iteration always lets every free pixel move. With
-``multiscale=False`` every iteration is the plain full-resolution cut.
+Moves 2 and 3 are exact: the full-resolution energy restricted to such moves is
+again a graph (unaries are sums, edges sum the pixel edges between groups), so
+max-flow finds its exact minimum, and the set always contains the current
+labelling. Hence the recorded energy never rises from the first iteration on.
+``"superpixels"`` (parts only) and ``"all"`` (every pixel) are also available
+to :meth:`GraphCutSolver.step`. With ``multiscale=False`` every iteration is
+the plain full-resolution cut.
 """
 from __future__ import annotations
 
@@ -40,20 +50,24 @@ from skimage.segmentation import watershed
 
 from ..core.image import as_map, as_rgb_image
 from .gmm import (
-    DEFAULT_MIN_VARIANCE, color_features, feature_sums, kmeans_centres, mixture_from_sums, nearest_centre, unique_colors,
+    COLOR_MODELS, DEFAULT_MIN_VARIANCE, color_features, feature_sums, kmeans_centres, label_costs, mixture_from_sums,
+    nearest_centre, responsibilities, unique_colors,
 )
 from .init import Initialisation, make_initialisation
-from .pairwise import NEIGHBOUR_OFFSETS, pair_slices, cut_cost, pairwise_weights
+from .pairwise import NEIGHBOUR_OFFSETS, contrast_scale, cut_cost, pair_slices, pairwise_weights
 from .trace import GraphCutTrace, IterationState
 
 _PRIOR_EPS = 1e-6
 _KMEANS_SAMPLES = 8000  # pixels drawn per model to seed the colour models
 
 
-#: Move sets, coarse to fine. "all": every free pixel moves on its own;
-#: "superpixels": free pixels of a superpixel move together; "band": free pixels
-#: near the current boundary move on their own.
-MOVE_SETS = ("all", "superpixels", "band")
+#: Move sets (see the module notes).
+MOVE_SETS = ("all", "coarse", "superpixels", "hybrid", "band")
+LATER_MOVE = "hybrid"
+FIRST_MOVE = "coarse"
+HYBRID_DILATION = 0  # grow the one-by-one pixels of a hybrid move by this many pixels
+COARSE_FRACTION = 0.6  # share of a run's iterations before the narrow-band moves
+COARSE_BLOCK = 3  # block side of the first cut's coarse grid, in pixels
 BAND_WIDTH = 4  # pixels either side of the boundary that a band move may relabel
 SUPERPIXEL_AREA = 36  # mean superpixel size in pixels
 
@@ -73,6 +87,7 @@ def graph_cut(
     gamma: float = 50.0,
     beta: float = 1.0,
     n_components: int = 5,
+    color_model: str = "mixture",
     max_iterations: int = 10,
     tolerance: float = 1e-3,
     min_variance: float = DEFAULT_MIN_VARIANCE,
@@ -107,6 +122,11 @@ def graph_cut(
         Boundary-aware term strength, ``w = max(0, 1 - beta (R_i + R_j) / 2)``.
     n_components : int
         Gaussian components per colour model.
+    color_model : {"mixture", "component"}
+        Unary colour cost: the whole mixture's ``-log sum_k w_k N_k`` refitted by
+        one EM step per iteration (default, like OpenCV), or the best single
+        component's ``min_k -log(w_k N_k)`` refitted from hard assignments (the
+        GrabCut paper). Both keep the energy non-increasing.
     max_iterations : int
         Upper bound on iterations.
     tolerance : float
@@ -136,7 +156,7 @@ def graph_cut(
     solver = GraphCutSolver(
         image, box=box, mask=mask, trimap=trimap, fg_seeds=fg_seeds, bg_seeds=bg_seeds, prior=prior,
         prior_weight=prior_weight, refinement=refinement, pairwise=pairwise, gamma=gamma, beta=beta,
-        n_components=n_components, min_variance=min_variance, multiscale=multiscale, seed=seed,
+        n_components=n_components, color_model=color_model, min_variance=min_variance, multiscale=multiscale, seed=seed,
     )
     return solver.run(max_iterations, tolerance, callback)
 
@@ -153,13 +173,16 @@ class GraphCutSolver:
     def __init__(
         self, image, *, box=None, mask=None, trimap=None, fg_seeds=None, bg_seeds=None, prior=None,
         prior_weight: float = 0.5, refinement=None, pairwise: str | None = None, gamma: float = 50.0,
-        beta: float = 1.0, n_components: int = 5, min_variance: float = DEFAULT_MIN_VARIANCE,
+        beta: float = 1.0, n_components: int = 5, color_model: str = "mixture",
+        min_variance: float = DEFAULT_MIN_VARIANCE,
         multiscale: bool = True, seed: int = 0, _initialisation=None,
     ):
         image = as_rgb_image(image)
         h, w = image.shape[:2]
         if n_components < 1 or gamma < 0 or beta < 0 or not 0 <= prior_weight <= 1:
             raise ValueError("need n_components >= 1, gamma >= 0, beta >= 0 and 0 <= prior_weight <= 1")
+        if color_model not in COLOR_MODELS:
+            raise ValueError(f"color_model must be one of {COLOR_MODELS}, got {color_model!r}")
         init = _initialisation or make_initialisation(
             (h, w), box=box, mask=mask, trimap=trimap, fg_seeds=fg_seeds, bg_seeds=bg_seeds
         )
@@ -168,7 +191,8 @@ class GraphCutSolver:
         self.refinement = None if refinement is None else as_map(refinement, (h, w), "refinement")
         self.settings = dict(
             pairwise=pairwise or ("boundary" if self.refinement is not None else "contrast"), gamma=gamma, beta=beta,
-            n_components=n_components, prior_weight=prior_weight if self.prior is not None else 0.0,
+            n_components=n_components, color_model=color_model,
+            prior_weight=prior_weight if self.prior is not None else 0.0,
             min_variance=min_variance, multiscale=multiscale, seed=seed,
         )
         self.initialisation = init
@@ -189,6 +213,7 @@ class GraphCutSolver:
         solver = cls(
             trace.image, prior=trace.prior, prior_weight=s["prior_weight"] or 0.5, refinement=trace.refinement,
             pairwise=s["pairwise"], gamma=s["gamma"], beta=s["beta"], n_components=s["n_components"],
+            color_model=s.get("color_model", "mixture"),
             min_variance=s["min_variance"], multiscale=s["multiscale"], seed=s["seed"], _initialisation=init,
         )
         solver.states = list(trace.iterations)
@@ -225,17 +250,17 @@ class GraphCutSolver:
         return state
 
     def _next_move(self) -> str:
-        if self._coarse:
-            return "superpixels"
         if not self.states:
-            return "all"
+            return FIRST_MOVE if self._coarse else "all"
+        if self._coarse:
+            return LATER_MOVE
         return "band" if self.settings["multiscale"] else "all"
 
     def run(self, max_iterations: int = 10, tolerance: float = 1e-3, callback=None) -> GraphCutTrace:
         """Run up to ``max_iterations`` more iterations; returns the whole trace so far.
 
-        Superpixel moves take the first half of a multiscale run's budget (or
-        stop once they settle); band moves follow. Stops early once a
+        A multiscale run makes a coarse first cut, hybrid moves for 60% of the
+        budget (or until they settle), then band moves. Stops early once a
         full-resolution iteration changes fewer than ``tolerance`` times the free
         pixels (``0`` runs them all), or when ``callback(state)`` returns False.
         """
@@ -254,7 +279,7 @@ class GraphCutSolver:
             if settled and not self._coarse:
                 self.converged = True
                 break
-            if self._coarse and (settled or 2 * n >= max_iterations):
+            if self._coarse and (settled or n >= COARSE_FRACTION * max_iterations):
                 self._coarse = False
         return self.trace()
 
@@ -285,6 +310,7 @@ class _Problem:
         self.k = settings["n_components"]
         self.gamma = settings["gamma"]
         self.min_variance = settings["min_variance"]
+        self.color_model = settings["color_model"]
         self.free = init.free
         self.n_free = int(self.free.sum())
         self.fixed_fg = init.fixed_foreground
@@ -299,8 +325,11 @@ class _Problem:
         self.region = _free_region(self.free) if self.n_free else (0, h, 0, w)
         region = (slice(self.region[0], self.region[1]), slice(self.region[2], self.region[3]))
         self.weights = np.zeros((4, h, w), np.float32)
+        # The contrast scale comes from the whole image (GrabCut's definition), not the crop.
+        beta_c = contrast_scale(image) if settings["pairwise"] != "boundary" else None
         self.weights[(slice(None),) + region] = pairwise_weights(
-            image[region], settings["pairwise"], None if refinement is None else refinement[region], settings["beta"]
+            image[region], settings["pairwise"], None if refinement is None else refinement[region], settings["beta"],
+            beta_c,
         )
         self.index = index[region]
         self.region_free = self.free[region]
@@ -364,10 +393,11 @@ class _Problem:
         return self.gamma * cut_cost(labels[r0:r1, c0:c1], self.weights[:, r0:r1, c0:c1])
 
     def _colour_costs(self):
-        """Component costs (2K, U) (background rows first) and the best cost per model, (U,) each."""
+        """Component costs (2K, U) (background rows first) and each model's colour cost, (U,) each."""
         coefficients = np.concatenate([m.cost_coefficients() for m in self.models], axis=1)  # (10, 2K)
         costs = coefficients.T @ self.features
-        return costs, costs[: self.k].min(0), costs[self.k :].min(0)
+        k = self.k
+        return costs, label_costs(costs[:k], self.color_model), label_costs(costs[k:], self.color_model)
 
     def _region_unary(self, best):
         """Unary costs (background, object) of the region's pixels, two (h, w) float32."""
@@ -390,7 +420,20 @@ class _Problem:
         r0, r1, c0, c1 = self.region
         fg_counts = np.bincount(self.index[labels[r0:r1, c0:c1]], minlength=self.n_colors)
         self._counts = (self.out_counts[0] + self.region_counts - fg_counts, self.out_counts[1] + fg_counts)
-        self._assignments = (costs[: self.k].argmin(0), costs[self.k :].argmin(0))
+        k = self.k
+        if self.color_model == "component":  # hard assignment: each colour to its best component
+            self._assignments = (costs[:k].argmin(0), costs[k:].argmin(0))
+        else:  # EM: each colour shared among components by posterior probability
+            self._assignments = (responsibilities(costs[:k]), responsibilities(costs[k:]))
+
+    def _refit(self, label: int):
+        """Maximum-likelihood (hard) or EM (soft) update of one colour model from the remembered state."""
+        counts, assignments = self._counts[label], self._assignments[label]
+        if self.color_model == "component":
+            sums = feature_sums(self.features64, assignments, self.k, counts)
+        else:
+            sums = (assignments * counts) @ self.features64.T  # (K, 10) weighted sufficient statistics
+        return mixture_from_sums(sums, self.models[label], self.min_variance)
 
     def iterate(self, labels: np.ndarray, move: str):
         """Refit the models (except on the first call) and cut within the move set.
@@ -398,14 +441,7 @@ class _Problem:
         Returns the new (H, W) labels, their unary energy and the number of movable pixels.
         """
         if self._assignments is not None:
-            # ML refit from the hard assignments made under the previous models.
-            self.models = [
-                mixture_from_sums(
-                    feature_sums(self.features64, self._assignments[label], self.k, self._counts[label]),
-                    self.models[label], self.min_variance,
-                )
-                for label in (0, 1)
-            ]
+            self.models = [self._refit(label) for label in (0, 1)]
         costs, best_bg, best_fg = self._colour_costs()
         u_bg, u_fg = self._region_unary((best_bg, best_fg))
         r0, r1, c0, c1 = self.region
@@ -431,6 +467,36 @@ class _Problem:
         full[r0:r1, c0:c1] = self._superpixels
         return full
 
+    def _coarse_blocks(self, movable):
+        """Blocks of COARSE_BLOCK x COARSE_BLOCK pixels and the edges of the coarse
+        image between them: contrast of the blocks' mean colours (GrabCut's formula
+        on the downsampled image), scaled by the block side so a coarse boundary
+        costs about what the fine boundary it stands for does."""
+        r0, r1, c0, c1 = self.region
+        s = COARSE_BLOCK
+        h, w = r1 - r0, c1 - c0
+        hb, wb = -(-h // s), -(-w // s)
+        blocks = (np.arange(h)[:, None] // s) * wb + np.arange(w)[None, :] // s
+        ids = blocks[movable]
+        counts = np.bincount(ids, minlength=hb * wb)
+        crop = self._image[r0:r1, c0:c1][movable].astype(np.float64)
+        means = np.stack([np.bincount(ids, weights=crop[:, c], minlength=hb * wb) for c in range(3)], 1)
+        means = (means / np.maximum(counts, 1)[:, None]).reshape(hb, wb, 3)
+        present = (counts > 0).reshape(hb, wb)
+        firsts, seconds, sq = [], [], []
+        index = np.arange(hb * wb).reshape(hb, wb)
+        for dy, dx in NEIGHBOUR_OFFSETS:
+            first, second = pair_slices(dy, dx, hb, wb)
+            both = present[first] & present[second]
+            firsts.append(index[first][both])
+            seconds.append(index[second][both])
+            sq.append((((means[first] - means[second]) ** 2).sum(-1))[both])
+        lengths = [np.full(len(f), 1.0 if dy == 0 or dx == 0 else 1 / np.sqrt(2)) for f, (dy, dx) in zip(firsts, NEIGHBOUR_OFFSETS)]
+        sq_all, length = np.concatenate(sq), np.concatenate(lengths)
+        beta_c = 1.0 / (2.0 * sq_all.mean()) if len(sq_all) and sq_all.mean() > 0 else 0.0
+        caps = self.gamma * s * length * np.exp(-beta_c * sq_all)
+        return blocks, hb * wb, (np.concatenate(firsts), np.concatenate(seconds), caps)
+
     def _region_superpixels(self):
         if self._superpixels is None:
             r0, r1, c0, c1 = self.region
@@ -448,8 +514,27 @@ class _Problem:
         n_movable = int(movable.sum())
         if not n_movable:
             return new, 0
-        if move == "superpixels":
-            groups = self._region_superpixels()
+        group_edges = None
+        if move == "coarse":
+            groups, n_groups, group_edges = self._coarse_blocks(movable)
+        elif move == "hybrid":
+            # Uncertain pixels (colour prefers the other label, or near the boundary)
+            # move one by one; the rest move as superpixel parts.
+            disagree = np.where(current, u_fg > u_bg, u_bg > u_fg)
+            near = ndimage.maximum_filter(current, 5) != ndimage.minimum_filter(current, 5)
+            uncertain = disagree | near
+            if HYBRID_DILATION:
+                uncertain = ndimage.binary_dilation(uncertain, iterations=HYBRID_DILATION)
+            single = movable & uncertain
+            parts = 2 * self._region_superpixels() + current
+            n_parts = int(parts.max()) + 1
+            groups = parts.astype(np.int64)
+            groups[single] = n_parts + np.arange(int(single.sum()))
+            n_groups = n_parts + int(single.sum())
+        elif move == "superpixels":
+            # Split each superpixel by the current labelling: every part moves as a
+            # unit, and keeping the current labelling stays possible (so E cannot rise).
+            groups = 2 * self._region_superpixels() + current
             n_groups = int(groups.max()) + 1
         else:  # every movable pixel is its own node
             groups = np.zeros(current.shape, np.int64)
@@ -458,13 +543,13 @@ class _Problem:
         r0, r1, c0, c1 = self.region
         group_labels = _solve_groups(
             current, movable, groups, n_groups, u_bg, u_fg, self.gamma * self.weights[:, r0:r1, c0:c1],
-            aggregate=move == "superpixels",
+            aggregate=move in ("superpixels", "hybrid"), group_edges=group_edges,
         )
         new[movable] = group_labels[groups[movable]]
         return new, n_movable
 
 
-def _solve_groups(current, movable, groups, n_groups, u_bg, u_fg, edge_weights, aggregate):
+def _solve_groups(current, movable, groups, n_groups, u_bg, u_fg, edge_weights, aggregate, group_edges=None):
     """Exact min cut over labellings where the movable pixels of each group share
     a label and every other pixel keeps its ``current`` label.
 
@@ -477,6 +562,10 @@ def _solve_groups(current, movable, groups, n_groups, u_bg, u_fg, edge_weights, 
     aggregate : bool
         Sum parallel edges between the same two groups (needed when groups hold
         several pixels; pixel groups have none).
+    group_edges : (first, second, capacity) arrays, optional
+        Edges between groups to use *instead of* the pixel edges between them
+        (the coarse first cut's approximation). Edges to pixels that keep their
+        label stay exact.
 
     Returns
     -------
@@ -500,9 +589,12 @@ def _solve_groups(current, movable, groups, n_groups, u_bg, u_fg, edge_weights, 
             to_background = one_sided & ~other
             source += np.bincount(g_this[to_object], weights=wgt[to_object], minlength=n_groups)
             sink += np.bincount(g_this[to_background], weights=wgt[to_background], minlength=n_groups)
-        both = m1 & m2 & (g1 != g2)
-        pairs.append((g1[both], g2[both]))
-        caps.append(wgt[both])
+        if group_edges is None:
+            both = m1 & m2 & (g1 != g2)
+            pairs.append((g1[both], g2[both]))
+            caps.append(wgt[both])
+    if group_edges is not None:
+        pairs, caps = [group_edges[:2]], [group_edges[2]]
     first_ids = np.concatenate([p[0] for p in pairs]).astype(np.int64)
     second_ids = np.concatenate([p[1] for p in pairs]).astype(np.int64)
     caps = np.concatenate(caps).astype(np.float64)

@@ -33,8 +33,10 @@ class IterationState:
         Wall time of this iteration (model fit, unary, cut), in seconds.
     move_set : str
         Which labellings this cut chose from: ``"all"`` (every free pixel on its
-        own), ``"superpixels"`` (free pixels of a superpixel together) or
-        ``"band"`` (free pixels near the previous boundary on their own).
+        own), ``"coarse"`` (3x3 blocks, approximate pairwise; first iteration),
+        ``"hybrid"`` (uncertain pixels on their own, the rest by superpixel part),
+        ``"superpixels"`` (superpixel parts) or ``"band"`` (pixels near the
+        boundary). See ``graphcut.solver``.
     movable_pixels : int
         Free pixels this cut was allowed to relabel (the move set's size).
     """
@@ -171,7 +173,7 @@ class GraphCutTrace:
         Negative where the unary term prefers the object. Derived from the
         recorded models, so no iteration is re-run.
         """
-        from .gmm import color_features, unique_colors
+        from .gmm import color_features, label_costs, unique_colors
 
         state = self.iterations[i]
         table = getattr(self, "_colour_table", None)
@@ -180,8 +182,9 @@ class GraphCutTrace:
             table = (color_features(colors), index)
             object.__setattr__(self, "_colour_table", table)
         features, index = table
+        mode = self.settings.get("color_model", "mixture")
         per_colour = [
-            (m.cost_coefficients().T @ features).min(0) for m in (state.background_model, state.foreground_model)
+            label_costs(m.cost_coefficients().T @ features, mode) for m in (state.background_model, state.foreground_model)
         ]
         costs = [c[index] for c in per_colour]
         weight = self.settings.get("prior_weight", 0.0)

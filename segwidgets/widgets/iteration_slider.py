@@ -15,6 +15,7 @@ import traitlets
 from ipycanvas import MultiCanvas
 
 from ..graphcut import GraphCutSolver, GraphCutTrace
+from ..graphcut.gmm import label_costs
 from ..graphcut.init import Initialisation
 from ..graphcut.pairwise import PAIRWISE_KINDS
 from .canvas import ImageCanvas
@@ -164,6 +165,7 @@ class IterationSlider(widgets.VBox):
                 old.image, prior=old.prior, prior_weight=old.settings.get("prior_weight") or 0.5,
                 refinement=old.refinement, pairwise=self.pairwise.value, gamma=float(self.gamma.value),
                 beta=float(self.beta.value), n_components=int(self.components.value),
+                color_model=old.settings.get("color_model", "mixture"),
                 min_variance=old.settings.get("min_variance", 4.0), multiscale=old.settings.get("multiscale", True),
                 seed=old.settings.get("seed", 0),
                 _initialisation=Initialisation(old.initial_mask, old.fixed_foreground, old.fixed_background),
@@ -201,8 +203,9 @@ class IterationSlider(widgets.VBox):
             labels = after.astype(np.uint8)
             labels[after & ~before] = 2
             labels[before & ~after] = 3
+            mode = self._trace.settings.get("color_model", "mixture")
             costs = [
-                (m.cost_coefficients().T @ self._display_features).min(0)[self._display_index]
+                label_costs(m.cost_coefficients().T @ self._display_features, mode)[self._display_index]
                 for m in (state.background_model, state.foreground_model)
             ]
             unary = costs[1] - costs[0]

@@ -32,7 +32,9 @@ def test_component_costs_match_direct_density(rng):
     )
     # float32 quadratic features: ~1e-3 relative accuracy on costs of tens to thousands of nats
     np.testing.assert_allclose(gmm.component_costs(colors), expected, rtol=2e-4, atol=2e-2)
-    np.testing.assert_allclose(gmm.costs(colors), expected.min(1), rtol=2e-4, atol=2e-2)
+    np.testing.assert_allclose(gmm.costs(colors, "component"), expected.min(1), rtol=2e-4, atol=2e-2)
+    mixture = -np.log(sum(w * multivariate_normal(m, c).pdf(colors) for w, m, c in zip(gmm.weights, gmm.means, gmm.covariances)))
+    np.testing.assert_allclose(gmm.costs(colors), mixture, rtol=2e-4, atol=2e-2)
 
 
 def test_flat_colour_gets_variance_floor():

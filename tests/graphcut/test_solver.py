@@ -96,8 +96,9 @@ def test_seeds_alone_segment_the_disc():
 
 
 @pytest.mark.parametrize("multiscale", MODES)
+@pytest.mark.parametrize("color_model", ["mixture", "component"])
 @pytest.mark.parametrize("pairwise", ["contrast", "boundary", "combined"])
-def test_energy_never_increases(multiscale, pairwise):
+def test_energy_never_increases(multiscale, color_model, pairwise):
     from skimage import data
 
     image = data.astronaut()[::2, ::2]
@@ -105,20 +106,21 @@ def test_energy_never_increases(multiscale, pairwise):
     prior = np.random.default_rng(1).random(image.shape[:2]).astype(np.float32)
     trace = graph_cut(
         image, box=(60, 10, 215, 256), refinement=refinement, prior=prior, pairwise=pairwise,
-        max_iterations=8, tolerance=0, multiscale=multiscale,
+        color_model=color_model, max_iterations=8, tolerance=0, multiscale=multiscale,
     )
     energies = trace.energies
     assert len(energies) == 8
     assert (np.diff(energies) <= 1e-6 * np.abs(energies[:-1])).all(), energies
 
 
-def test_recorded_energy_matches_its_definition():
+@pytest.mark.parametrize("color_model", ["mixture", "component"])
+def test_recorded_energy_matches_its_definition(color_model):
     image, disc = noisy_disc()
-    trace = graph_cut(image, box=(20, 10, 80, 70), max_iterations=3)
+    trace = graph_cut(image, box=(20, 10, 80, 70), max_iterations=3, color_model=color_model)
     state = trace[-1]
     colors = image.reshape(-1, 3)
-    u_fg = state.foreground_model.costs(colors).reshape(disc.shape)
-    u_bg = state.background_model.costs(colors).reshape(disc.shape)
+    u_fg = state.foreground_model.costs(colors, color_model).reshape(disc.shape)
+    u_bg = state.background_model.costs(colors, color_model).reshape(disc.shape)
     unary = np.where(state.mask, u_fg, u_bg).sum()
     pairwise = trace.settings["gamma"] * cut_cost(state.mask, trace.pairwise_weights)
     assert state.unary_energy == pytest.approx(unary, rel=1e-4)
@@ -273,3 +275,19 @@ def test_empty_components_never_make_nan_costs():
     assert np.isfinite(trace.energies).all()
     assert np.isfinite(trace.unary_map()).all()
     np.testing.assert_array_equal(trace.final_mask, left)
+
+
+@pytest.mark.parametrize("first", ["coarse", "superpixels", "all"])
+def test_every_exact_move_keeps_the_energy_from_rising(first):
+    from skimage import data
+
+    from segwidgets.graphcut import GraphCutSolver
+
+    image = data.astronaut()[::2, ::2]
+    solver = GraphCutSolver(image, box=(60, 10, 215, 256))
+    solver.step(first)
+    for move in ("hybrid", "superpixels", "band", "all", "hybrid", "band"):
+        before = solver.states[-1].energy
+        state = solver.step(move)
+        assert state.move_set == move
+        assert state.energy <= before + 1e-6 * abs(before), (move, before, state.energy)
