@@ -31,9 +31,9 @@ def run_opencv(cv2, image, box, iterations):
     return (mask == cv2.GC_FGD) | (mask == cv2.GC_PR_FGD), seconds
 
 
-def run_ours(image, box, iterations):
+def run_ours(image, box, iterations, multiscale=True):
     start = time.perf_counter()
-    trace = graph_cut(image, box=box, max_iterations=iterations, tolerance=0.0)
+    trace = graph_cut(image, box=box, max_iterations=iterations, tolerance=0.0, multiscale=multiscale)
     seconds = time.perf_counter() - start
     return trace.final_mask, seconds
 
@@ -42,12 +42,13 @@ def main(argv=None):
     p = parser(__doc__.splitlines()[0], SHARED_DATA / "interactive" / "davis345")
     p.add_argument("--iterations", type=int, default=5)
     p.add_argument("--padding", type=float, default=0.05, help="box padding as a fraction of the object's size")
+    p.add_argument("--with-exact", action="store_true", help="also run multiscale=False (full-resolution cuts)")
     args = p.parse_args(argv)
     import cv2
 
     cv2.setNumThreads(1)  # cv2.grabCut is single-threaded; keep its kmeans so too, like ours
-    results = {"ours": [], "ours_filled": [], "opencv": []}
-    times = {"ours": [], "opencv": []}
+    results = {"ours": [], "ours_filled": [], "ours_exact": [], "opencv": []}
+    times = {"ours": [], "ours_exact": [], "opencv": []}
     pairs = list_pairs(args.data / "images", args.data / "masks", args.limit)
     for i, (image_path, mask_path) in enumerate(pairs):
         image = as_rgb_image(image_path)
@@ -59,6 +60,10 @@ def main(argv=None):
         results["ours"].append(iou(mask, target, ignore))
         results["ours_filled"].append(iou(fill_holes(mask), target, ignore))
         times["ours"].append(seconds)
+        if args.with_exact:
+            mask, seconds = run_ours(image, box, args.iterations, multiscale=False)
+            results["ours_exact"].append(iou(mask, target, ignore))
+            times["ours_exact"].append(seconds)
         mask, seconds = run_opencv(cv2, image, box, args.iterations)
         results["opencv"].append(iou(mask, target, ignore))
         times["opencv"].append(seconds)
@@ -67,8 +72,11 @@ def main(argv=None):
     n = len(results["ours"])
     figures = {"images": n, "iterations": args.iterations}
     rows = []
-    for name, label in (("ours", "segwidgets graph_cut"), ("ours_filled", "segwidgets graph_cut + fill_holes"), ("opencv", "OpenCV cv2.grabCut")):
-        t = times["ours" if name.startswith("ours") else "opencv"]
+    methods = [("ours", "segwidgets graph_cut"), ("ours_filled", "segwidgets graph_cut + fill_holes")]
+    if args.with_exact:
+        methods.append(("ours_exact", "segwidgets graph_cut, multiscale=False"))
+    for name, label in methods + [("opencv", "OpenCV cv2.grabCut")]:
+        t = times[name if name in times else "ours"]
         entry = {
             "miou": float(np.mean(results[name])),
             "median_seconds_per_image": float(np.median(t)),

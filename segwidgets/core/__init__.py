@@ -6,6 +6,12 @@ torch-free layers (``graphcut``) can import ``core.image`` and ``core.clicks`` c
 from .clicks import Click, ClickHistory
 from .image import ResizeTransform, as_box, as_mask, as_map, as_rgb_image, box_from_mask, image_hash, resize_longest_side
 
+__all__ = [
+    "Click", "ClickHistory", "ResizeTransform", "as_box", "as_mask", "as_map", "as_rgb_image", "box_from_mask",
+    "image_hash", "resize_longest_side", "Engine", "FeatureCache", "get_default_engine", "choose_device",
+    "to_tensor", "to_numpy", "load_weights", "save_weights", "WeightsError",
+]
+
 _LAZY = {
     "Engine": "engine", "FeatureCache": "engine", "get_default_engine": "engine",
     "choose_device": "device", "to_tensor": "device", "to_numpy": "device",

@@ -5,14 +5,15 @@ Energy, for a labelling L (True = object) and colour models theta::
     E(L, theta) = sum_i U_i(L_i) + gamma * sum_(i,j) w(i, j) [L_i != L_j]
 
 over 8-connected neighbours, with
-``U_i(l) = (1 - prior_weight) * min_k D_l(i, k) + prior_weight * (-log p_i(l))``,
-``D_l(i, k)`` the negative log of weight times density of component k of model l,
-and ``p_i`` an optional per-pixel prior probability of the object (e.g. a network's).
+``U_i(l) = (1 - prior_weight) * C_l(z_i) + prior_weight * (-log p_i(l))``,
+``C_l`` the colour cost of label l's Gaussian mixture (``-log sum_k w_k N_k(z)``,
+or ``min_k -log(w_k N_k(z))`` with ``color_model="component"``), and ``p_i`` an
+optional per-pixel prior probability of the object (e.g. a network's).
 
-Each iteration (1) assigns every pixel to its best component of its label's
-model, (2) refits both models by maximum likelihood, (3) cuts: it finds the
-labelling of least energy within a *move set* that contains the current
-labelling, exactly, by max-flow. Each step lowers E or keeps it, so the
+Each iteration (1) refits both mixtures to the current labelling (one EM step,
+or a maximum-likelihood fit of hard component assignments), then (2) cuts: it
+finds the labelling of least energy within a *move set* that contains the
+current labelling, exactly, by max-flow. Each step lowers E or keeps it, so the
 recorded energies never increase.
 
 Move sets (``multiscale=True``, the default) are what make the solver fast.
@@ -41,7 +42,6 @@ the plain full-resolution cut.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 
 import maxflow
 import numpy as np
@@ -200,7 +200,7 @@ class GraphCutSolver:
         self.labels = self._problem.initial_labels
         self.states: list[IterationState] = []
         self.converged = False
-        self._coarse = None  # superpixel moves still to come; decided by the first run
+        self._early_phase = None  # coarse/hybrid moves still to come; decided by the first run
 
     @classmethod
     def resume(cls, trace: GraphCutTrace) -> "GraphCutSolver":
@@ -217,7 +217,7 @@ class GraphCutSolver:
             min_variance=s["min_variance"], multiscale=s["multiscale"], seed=s["seed"], _initialisation=init,
         )
         solver.states = list(trace.iterations)
-        solver._coarse = False
+        solver._early_phase = False
         if trace.iterations:
             last = trace.iterations[-1]
             solver.labels = last.mask
@@ -227,8 +227,9 @@ class GraphCutSolver:
     def step(self, move: str | None = None) -> IterationState:
         """Run one iteration and record it.
 
-        ``move``: ``"all"``, ``"superpixels"`` or ``"band"`` (see the module
-        notes); by default the next one of the coarse-to-fine schedule.
+        ``move``: one of :data:`MOVE_SETS` (see the module notes); by default
+        the next one of the coarse-to-fine schedule. Every move but ``"coarse"``
+        is exact and cannot raise the energy.
         """
         if move is None:
             move = self._next_move()
@@ -251,8 +252,8 @@ class GraphCutSolver:
 
     def _next_move(self) -> str:
         if not self.states:
-            return FIRST_MOVE if self._coarse else "all"
-        if self._coarse:
+            return FIRST_MOVE if self._early_phase else "all"
+        if self._early_phase:
             return LATER_MOVE
         return "band" if self.settings["multiscale"] else "all"
 
@@ -266,8 +267,8 @@ class GraphCutSolver:
         """
         if max_iterations < 0:
             raise ValueError(f"max_iterations must be >= 0, got {max_iterations}")
-        if self._coarse is None:
-            self._coarse = self.settings["multiscale"] and max_iterations >= 2
+        if self._early_phase is None:
+            self._early_phase = self.settings["multiscale"] and max_iterations >= 2
         if not self._problem.free.any():
             max_iterations = 0  # every pixel fixed: the constraints are the answer
         self.converged = False
@@ -276,11 +277,11 @@ class GraphCutSolver:
             if callback is not None and callback(state) is False:
                 break
             settled = state.changed_pixels < tolerance * self._problem.n_free or (tolerance > 0 and state.changed_pixels == 0)
-            if settled and not self._coarse:
+            if settled and not self._early_phase:
                 self.converged = True
                 break
-            if self._coarse and (settled or n >= COARSE_FRACTION * max_iterations):
-                self._coarse = False
+            if self._early_phase and (settled or n >= COARSE_FRACTION * max_iterations):
+                self._early_phase = False
         return self.trace()
 
     def trace(self) -> GraphCutTrace:
