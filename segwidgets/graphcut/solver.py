@@ -203,19 +203,28 @@ class GraphCutSolver:
         self._early_phase = None  # coarse/hybrid moves still to come; decided by the first run
 
     @classmethod
+    def restart(cls, trace: GraphCutTrace, **changes) -> "GraphCutSolver":
+        """A new solver on ``trace``'s image, prior, refinement and initialisation,
+        with its settings, except those in ``changes`` (e.g. ``gamma=10``)."""
+        if trace.image is None:
+            raise ValueError("this trace does not hold its image; it cannot be restarted or resumed")
+        unknown = set(changes) - set(trace.settings)
+        if unknown:
+            raise ValueError(f"unknown settings {sorted(unknown)}; known: {sorted(trace.settings)}")
+        s = {**trace.settings, **changes}
+        init = Initialisation(trace.initial_mask, trace.fixed_foreground, trace.fixed_background)
+        return cls(
+            trace.image, prior=trace.prior, prior_weight=s["prior_weight"] or 0.5, refinement=trace.refinement,
+            pairwise=s["pairwise"], gamma=s["gamma"], beta=s["beta"], n_components=s["n_components"],
+            color_model=s["color_model"], min_variance=s["min_variance"], multiscale=s["multiscale"], seed=s["seed"],
+            _initialisation=init,
+        )
+
+    @classmethod
     def resume(cls, trace: GraphCutTrace) -> "GraphCutSolver":
         """A solver in the state ``trace`` ended in: the next iteration is the one
         the original run would have made (at full resolution)."""
-        if trace.image is None:
-            raise ValueError("this trace does not hold its image; it cannot be resumed")
-        init = Initialisation(trace.initial_mask, trace.fixed_foreground, trace.fixed_background)
-        s = trace.settings
-        solver = cls(
-            trace.image, prior=trace.prior, prior_weight=s["prior_weight"] or 0.5, refinement=trace.refinement,
-            pairwise=s["pairwise"], gamma=s["gamma"], beta=s["beta"], n_components=s["n_components"],
-            color_model=s.get("color_model", "mixture"),
-            min_variance=s["min_variance"], multiscale=s["multiscale"], seed=s["seed"], _initialisation=init,
-        )
+        solver = cls.restart(trace)
         solver.states = list(trace.iterations)
         solver._early_phase = False
         if trace.iterations:

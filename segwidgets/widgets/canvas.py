@@ -29,6 +29,16 @@ _HOLD_DEPTH = 0  # nesting of ImageCanvas.hold() blocks (all canvases share one 
 _KINDS = {"mousedown": "down", "mousemove": "move", "mouseup": "up", "mouseleave": "leave"}
 
 
+def put_png(layer, png: bytes) -> None:
+    """Draw PNG bytes at (0, 0) of an ipycanvas ``Canvas`` layer.
+
+    ipycanvas' own ``put_image_data`` re-encodes arrays at zlib level 6 (and RGB
+    ones as JPEG); sending our fast, lossless PNG through the same draw command
+    avoids both.
+    """
+    layer._canvas_manager.send_draw_command(layer, COMMANDS["putImageData"], [0, 0], [png])
+
+
 @dataclass(frozen=True)
 class PointerEvent:
     """A pointer event in original-image coordinates.
@@ -107,7 +117,7 @@ class ImageCanvas(widgets.VBox):
         self.status = widgets.HTML(value="")
         super().__init__(children=[self.canvas, self.status])
         with self.hold():
-            self._put_png(self._layer("image"), encode_png(rgb_to_rgba(display)))
+            put_png(self._layer("image"), encode_png(rgb_to_rgba(display)))
 
     # -- drawing ---------------------------------------------------------------
     @contextlib.contextmanager
@@ -169,7 +179,7 @@ class ImageCanvas(widgets.VBox):
         layer = self._layer(name)
         with self.hold():
             layer.clear()
-            self._put_png(layer, png)
+            put_png(layer, png)
 
     def set_mask_overlay(self, name: str, mask: np.ndarray, color=(255, 64, 64), opacity: float = 0.5) -> None:
         """Show an (H, W) bool mask in ``color`` on layer ``name``."""
@@ -201,13 +211,7 @@ class ImageCanvas(widgets.VBox):
                 if opacity < 1.0:
                     rgba = rgba.copy()
                     rgba[..., 3] = (rgba[..., 3] * opacity).round().astype(np.uint8)
-                self._put_png(layer, encode_png(rgba))
-
-    @staticmethod
-    def _put_png(layer, png: bytes) -> None:
-        # ipycanvas' own put_image_data re-encodes at zlib level 6 (and RGB as JPEG);
-        # sending our fast, lossless PNG through the same command avoids both.
-        layer._canvas_manager.send_draw_command(layer, COMMANDS["putImageData"], [0, 0], [png])
+                put_png(layer, encode_png(rgba))
 
     def draw_points(self, points, radius: float = 5.0, colors=("#22c55e", "#ef4444")) -> None:
         """Draw markers at original-image ``(x, y, positive)`` points on the annotation layer

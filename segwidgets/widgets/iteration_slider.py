@@ -16,9 +16,8 @@ from ipycanvas import MultiCanvas
 
 from ..graphcut import GraphCutSolver, GraphCutTrace
 from ..graphcut.gmm import label_costs
-from ..graphcut.init import Initialisation
 from ..graphcut.pairwise import PAIRWISE_KINDS
-from .canvas import ImageCanvas
+from .canvas import ImageCanvas, put_png
 from .plots import energy_plot
 from .overlay import colormap_palette, encode_indexed_png, encode_png, map_to_index, map_to_rgba
 
@@ -161,14 +160,9 @@ class IterationSlider(widgets.VBox):
         the current trace moves to :attr:`history`."""
         old = self._trace
         try:
-            solver = GraphCutSolver(
-                old.image, prior=old.prior, prior_weight=old.settings.get("prior_weight") or 0.5,
-                refinement=old.refinement, pairwise=self.pairwise.value, gamma=float(self.gamma.value),
-                beta=float(self.beta.value), n_components=int(self.components.value),
-                color_model=old.settings.get("color_model", "mixture"),
-                min_variance=old.settings.get("min_variance", 4.0), multiscale=old.settings.get("multiscale", True),
-                seed=old.settings.get("seed", 0),
-                _initialisation=Initialisation(old.initial_mask, old.fixed_foreground, old.fixed_background),
+            solver = GraphCutSolver.restart(
+                old, pairwise=self.pairwise.value, gamma=float(self.gamma.value), beta=float(self.beta.value),
+                n_components=int(self.components.value),
             )
             new = solver.run(max(1, len(old)), tolerance=0.0)
         except Exception as exc:
@@ -245,7 +239,7 @@ class IterationSlider(widgets.VBox):
         rgba, self._marker_x, self._marker_span = energy_plot(self._trace)
         with self.mask_view.hold():
             self.energy_view[0].clear()
-            ImageCanvas._put_png(self.energy_view[0], encode_png(rgba))
+            put_png(self.energy_view[0], encode_png(rgba))
 
     def _draw_marker(self, iteration: int) -> None:
         layer = self.energy_view[1]

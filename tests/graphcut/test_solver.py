@@ -291,3 +291,16 @@ def test_every_exact_move_keeps_the_energy_from_rising(first):
         state = solver.step(move)
         assert state.move_set == move
         assert state.energy <= before + 1e-6 * abs(before), (move, before, state.energy)
+
+
+def test_restart_changes_settings_but_keeps_the_start():
+    from segwidgets.graphcut import GraphCutSolver
+
+    image, _ = noisy_disc()
+    trace = graph_cut(image, box=(20, 10, 80, 70), max_iterations=3)
+    again = GraphCutSolver.restart(trace, gamma=5.0).run(3)
+    assert again.settings["gamma"] == 5.0 and again.settings["n_components"] == trace.settings["n_components"]
+    np.testing.assert_array_equal(again.initial_mask, trace.initial_mask)
+    np.testing.assert_array_equal(again.fixed_background, trace.fixed_background)
+    with pytest.raises(ValueError, match="unknown settings"):
+        GraphCutSolver.restart(trace, gama=5.0)

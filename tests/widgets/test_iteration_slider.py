@@ -114,6 +114,8 @@ def test_failed_rerun_keeps_state_and_reports(trace, sent, monkeypatch):
         def resume(cls, trace):
             raise RuntimeError("solver exploded")
 
+        restart = resume
+
     monkeypatch.setattr(module, "GraphCutSolver", Broken)
     slider.rerun()
     assert slider.trace is trace and slider.history == []
