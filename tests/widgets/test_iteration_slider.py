@@ -114,7 +114,9 @@ def test_failed_rerun_keeps_state_and_reports(trace, sent, monkeypatch):
         def resume(cls, trace):
             raise RuntimeError("solver exploded")
 
-        restart = resume
+        @classmethod
+        def restart(cls, trace, **changes):
+            raise RuntimeError("solver exploded")
 
     monkeypatch.setattr(module, "GraphCutSolver", Broken)
     slider.rerun()
