@@ -56,8 +56,8 @@ from .gmm import (
 from .init import Initialisation, make_initialisation
 from .pairwise import NEIGHBOUR_OFFSETS, contrast_scale, cut_cost, pair_slices, pairwise_weights
 from .trace import GraphCutTrace, IterationState
+from .unary import prior_costs
 
-_PRIOR_EPS = 1e-6
 _KMEANS_SAMPLES = 8000  # pixels drawn per model to seed the colour models
 
 
@@ -323,7 +323,6 @@ class _Problem:
         self.color_model = settings["color_model"]
         self.free = init.free
         self.n_free = int(self.free.sum())
-        self.fixed_fg = init.fixed_foreground
         self._image = image
         colors, index = unique_colors(image)
         self.n_colors = len(colors)
@@ -343,7 +342,6 @@ class _Problem:
         )
         self.index = index[region]
         self.region_free = self.free[region]
-        self.region_fixed_fg = self.fixed_fg[region]
         inside = np.zeros((h, w), bool)
         inside[region] = True
         outside_labels = init.labels & ~inside
@@ -358,8 +356,7 @@ class _Problem:
         self.prior_region = None
         self.prior_outside_energy = 0.0
         if prior is not None:
-            p = np.clip(prior, _PRIOR_EPS, 1 - _PRIOR_EPS)
-            costs = (self.prior_weight * -np.log1p(-p), self.prior_weight * -np.log(p))  # (background, object)
+            costs = prior_costs(prior, self.prior_weight)  # (background, object)
             self.prior_region = (costs[0][region], costs[1][region])
             self.prior_outside_energy = float(
                 costs[1][outside & outside_labels].sum(dtype=np.float64) + costs[0][outside & ~outside_labels].sum(dtype=np.float64)
@@ -518,8 +515,7 @@ class _Problem:
         """Labels of the region after the cut within the move set, and the movable count."""
         movable = self.region_free
         if move == "band":
-            size = 2 * BAND_WIDTH + 1
-            movable = movable & (ndimage.maximum_filter(current, size) != ndimage.minimum_filter(current, size))
+            movable = movable & _near_boundary(current, BAND_WIDTH)
         new = current.copy()
         n_movable = int(movable.sum())
         if not n_movable:
@@ -531,8 +527,7 @@ class _Problem:
             # Uncertain pixels (colour prefers the other label, or near the boundary)
             # move one by one; the rest move as superpixel parts.
             disagree = np.where(current, u_fg > u_bg, u_bg > u_fg)
-            near = ndimage.maximum_filter(current, 5) != ndimage.minimum_filter(current, 5)
-            uncertain = disagree | near
+            uncertain = disagree | _near_boundary(current, 2)
             if HYBRID_DILATION:
                 uncertain = ndimage.binary_dilation(uncertain, iterations=HYBRID_DILATION)
             single = movable & uncertain
@@ -557,6 +552,12 @@ class _Problem:
         )
         new[movable] = group_labels[groups[movable]]
         return new, n_movable
+
+
+def _near_boundary(labels: np.ndarray, radius: int) -> np.ndarray:
+    """(h, w) bool: pixels with a differently labelled pixel within ``radius`` (Chebyshev)."""
+    size = 2 * radius + 1
+    return ndimage.maximum_filter(labels, size) != ndimage.minimum_filter(labels, size)
 
 
 def _solve_groups(current, movable, groups, n_groups, u_bg, u_fg, edge_weights, aggregate, group_edges=None):

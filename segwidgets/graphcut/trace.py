@@ -173,7 +173,8 @@ class GraphCutTrace:
         Negative where the unary term prefers the object. Derived from the
         recorded models, so no iteration is re-run.
         """
-        from .gmm import color_features, label_costs, unique_colors
+        from .gmm import color_features, unique_colors
+        from .unary import colour_unary_difference, prior_costs
 
         state = self.iterations[i]
         table = getattr(self, "_colour_table", None)
@@ -182,16 +183,14 @@ class GraphCutTrace:
             table = (color_features(colors), index)
             object.__setattr__(self, "_colour_table", table)
         features, index = table
-        mode = self.settings.get("color_model", "mixture")
-        per_colour = [
-            label_costs(m.cost_coefficients().T @ features, mode) for m in (state.background_model, state.foreground_model)
-        ]
-        costs = [c[index] for c in per_colour]
+        difference = colour_unary_difference(
+            state.background_model, state.foreground_model, features, self.settings.get("color_model", "mixture")
+        )[index]
         weight = self.settings.get("prior_weight", 0.0)
         if self.prior is not None and weight > 0:
-            p = np.clip(self.prior, 1e-6, 1 - 1e-6)
-            costs = [(1 - weight) * costs[0] - weight * np.log1p(-p), (1 - weight) * costs[1] - weight * np.log(p)]
-        return (costs[1] - costs[0]).astype(np.float32)
+            prior_bg, prior_fg = prior_costs(self.prior, weight)
+            difference = (1 - weight) * difference + (prior_fg - prior_bg)
+        return difference.astype(np.float32)
 
     def pairwise_map(self) -> np.ndarray:
         """Mean weight of each pixel's edges to its 8 neighbours, (H, W) float32 in [0, 1]

@@ -15,7 +15,7 @@ import traitlets
 from ipycanvas import MultiCanvas
 
 from ..graphcut import GraphCutSolver, GraphCutTrace
-from ..graphcut.gmm import label_costs
+from ..graphcut.unary import colour_unary_difference
 from ..graphcut.pairwise import PAIRWISE_KINDS
 from .canvas import ImageCanvas, put_png
 from .plots import energy_plot
@@ -197,12 +197,10 @@ class IterationSlider(widgets.VBox):
             labels = after.astype(np.uint8)
             labels[after & ~before] = 2
             labels[before & ~after] = 3
-            mode = self._trace.settings.get("color_model", "mixture")
-            costs = [
-                label_costs(m.cost_coefficients().T @ self._display_features, mode)[self._display_index]
-                for m in (state.background_model, state.foreground_model)
-            ]
-            unary = costs[1] - costs[0]
+            unary = colour_unary_difference(
+                state.background_model, state.foreground_model, self._display_features,
+                self._trace.settings.get("color_model", "mixture"),
+            )[self._display_index]
             weight = self._trace.settings.get("prior_weight", 0.0)
             if self._trace.prior is not None and weight > 0:
                 unary = state.unary[rows, cols]  # the prior term too: take the exact map
