@@ -109,18 +109,29 @@ class Engine:
         self._models[name] = self._prepare(module)
 
     def load_weights(self, name: str, path) -> None:
-        """Load a ``.safetensors`` file into model ``name`` (e.g. your fine-tuned weights)."""
-        module = self.model(name)
+        """Load a ``.safetensors`` file into model ``name`` (e.g. your fine-tuned weights).
+
+        A registered model is built fresh from its factory (so its default
+        weights file need not exist); a module given with :meth:`set_model`
+        is loaded in place.
+        """
+        known = name in self._specs or name in MODEL_REGISTRY
+        module = self._spec(name).factory() if known or name not in self._models else self._models[name]
         load_weights(module, path)
-        self._forget(name, keep_model=True)
+        self._forget(name)
+        self._models[name] = self._prepare(module)
+
+    def _spec(self, name: str) -> ModelSpec:
+        spec = self._specs.get(name) or MODEL_REGISTRY.get(name)
+        if spec is None:
+            known = sorted(set(self._specs) | set(MODEL_REGISTRY))
+            raise KeyError(f"unknown model {name!r}; known models: {known}")
+        return spec
 
     def model(self, name: str) -> torch.nn.Module:
         """The model ``name`` on this engine's device, in eval mode (built on first use)."""
         if name not in self._models:
-            spec = self._specs.get(name) or MODEL_REGISTRY.get(name)
-            if spec is None:
-                known = sorted(set(self._specs) | set(MODEL_REGISTRY))
-                raise KeyError(f"unknown model {name!r}; known models: {known}")
+            spec = self._spec(name)
             module = spec.factory()
             if spec.weights is not None:
                 path = resolve_weights_path(spec.weights)

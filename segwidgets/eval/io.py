@@ -43,3 +43,27 @@ def load_mask(path) -> tuple[np.ndarray, np.ndarray]:
         return (values > 0) & ~ignore, ignore
     ignore = values == 128
     return values > 128, ignore
+
+
+#: Every ``TEST_EVERY``-th file (sorted by name, index 0, 10, 20, ...) is in the test split.
+TEST_EVERY = 10
+#: Within the train split, index ``i % 10 == VALIDATION_REMAINDER`` is held out for validation while training.
+VALIDATION_REMAINDER = 5
+
+
+def split_pairs(pairs: list, split: str) -> list:
+    """Select the shared data's split from sorted pairs.
+
+    ``split``: ``"test"`` (index % 10 == 0, the data README's rule), ``"train"``
+    (everything else), or, inside train, ``"fit"`` (what is trained on) and
+    ``"validation"`` (index % 10 == 5, watched during training).
+    """
+    rules = {
+        "test": lambda i: i % TEST_EVERY == 0,
+        "train": lambda i: i % TEST_EVERY != 0,
+        "fit": lambda i: i % TEST_EVERY not in (0, VALIDATION_REMAINDER),
+        "validation": lambda i: i % TEST_EVERY == VALIDATION_REMAINDER,
+    }
+    if split not in rules:
+        raise ValueError(f"split must be one of {sorted(rules)}, got {split!r}")
+    return [pair for i, pair in enumerate(pairs) if rules[split](i)]

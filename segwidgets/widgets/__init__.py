@@ -3,7 +3,12 @@
 ``segwidgets.widgets.overlay`` is plain numpy and imports without them; the
 widget classes load on first access.
 """
-_LAZY = {"ImageCanvas": "canvas", "PointerEvent": "canvas", "IterationSlider": "iteration_slider"}
+_LAZY = {
+    "ImageCanvas": "canvas",
+    "PointerEvent": "canvas",
+    "IterationSlider": "iteration_slider",
+    "ClickSegmenter": "click_segmenter",
+}
 
 
 def __getattr__(name):

@@ -1,0 +1,64 @@
+"""``python -m segwidgets.train {objectness,click} --data DIR --out DIR [...]``."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+DEFAULT_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+DEFAULT_PRETRAINED = DEFAULT_DATA / "pretrained" / "mobilenet_v2_imagenet.pth"
+
+
+def _common(p: argparse.ArgumentParser, data: Path, steps: int, size: int, batch: int) -> None:
+    p.add_argument("--data", type=Path, default=data, help=f"dataset folder(s) with images/ and masks/ (default {data})")
+    p.add_argument("--out", type=Path, required=True, help="run folder: checkpoint.pt, log.jsonl, weights")
+    p.add_argument("--steps", type=int, default=steps)
+    p.add_argument("--batch-size", type=int, default=batch)
+    p.add_argument("--size", type=int, default=size, help="training crop side in pixels")
+    p.add_argument("--size-jitter", type=int, default=0,
+                   help="draw each batch's crop side from size-jitter..size+jitter in steps of 32 (scale robustness)")
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--eval-every", type=int, default=200)
+    p.add_argument("--checkpoint-every", type=int, default=50)
+    p.add_argument("--limit", type=int, default=None, help="images per dataset folder (quick runs)")
+    p.add_argument("--device", default="cuda" if _cuda() else "cpu")
+    p.add_argument("--threads", type=int, default=2, help="CPU threads")
+    p.add_argument("--restart", action="store_true", help="ignore an existing checkpoint in --out")
+
+
+def _cuda() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m segwidgets.train", description=__doc__)
+    sub = parser.add_subparsers(dest="model", required=True)
+    obj = sub.add_parser("objectness", help="probability + boundary networks (boundary-aware segmentation)")
+    _common(obj, DEFAULT_DATA / "seg", steps=1800, size=224, batch=8)
+    obj.add_argument("--pretrained", type=Path, default=DEFAULT_PRETRAINED, help="ImageNet MobileNetV2 state dict")
+    click = sub.add_parser("click", help="click segmentation network (simulated clicks)")
+    _common(click, DEFAULT_DATA / "seg", steps=1200, size=224, batch=8)
+    click.add_argument("--init", default=None,
+                       help="start from objectness weights (.safetensors, e.g. objectness.safetensors); "
+                            "default: ImageNet encoder from --pretrained")
+    click.add_argument("--pretrained", type=Path, default=DEFAULT_PRETRAINED, help="ImageNet MobileNetV2 state dict")
+    args = parser.parse_args(argv)
+    if args.model == "click" and args.init is not None:
+        from ..core.weights import resolve_weights_path
+
+        if not resolve_weights_path(args.init).exists():
+            parser.error(f"--init weights not found: {resolve_weights_path(args.init)}")
+    elif not args.pretrained.exists():
+        parser.error(f"pretrained encoder weights not found: {args.pretrained}")
+    if args.model == "objectness":
+        from .objectness import run
+    else:
+        from .click import run
+    run(args)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

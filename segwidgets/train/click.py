@@ -1,0 +1,146 @@
+"""Training the click segmentation network with simulated clicks.
+
+Each batch: object crops as for the objectness networks; a first positive click
+inside the object (at least half its deepest distance from the edge), sometimes
+a few random extra clicks; then 0-2 rounds in which the network's own
+prediction (no gradient) gets a corrective click at the centre of its largest
+error, as in RITM's iterative training; finally a gradient step on the
+prediction from all clicks and the previous prediction as the mask plane.
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from ..eval.noc import first_click, next_click
+from ..nets import ClickNet, click_planes
+from .data import load_items, make_batch
+from .losses import batch_iou, map_loss
+from .objectness import BOUNDARY_POS_WEIGHT
+
+#: Up to this many corrective rounds are simulated before the gradient step.
+MAX_ROUNDS = 2
+#: Most clicks a training sample carries.
+MAX_TRAIN_CLICKS = 8
+
+
+def build_click(init=None, pretrained=None) -> ClickNet:
+    """A fresh ClickNet: from objectness weights (``init``, safetensors) or an ImageNet encoder (``pretrained``).
+
+    The click planes' stem always starts at zero, so the network starts as the RGB one.
+    """
+    from ..core.weights import resolve_weights_path
+    from safetensors.torch import load_file
+
+    model = ClickNet()
+    if init is not None:
+        state = load_file(str(resolve_weights_path(init)))
+        own = model.state_dict()
+        missing = [k for k in own if k not in state and not k.startswith("encoder.extra_stem")]
+        if missing:
+            raise ValueError(f"{init} is not an objectness weights file (missing {missing[:3]})")
+        model.load_state_dict({k: v.float() for k, v in state.items()}, strict=False)
+    elif pretrained is not None:
+        model.encoder.load_imagenet(torch.load(pretrained, map_location="cpu", weights_only=True))
+    return model
+
+
+def random_extra_clicks(rng: np.random.Generator, mask: np.ndarray, count: int) -> list:
+    """``count`` random clicks: positive inside the object, negative in a band around it."""
+    from scipy import ndimage
+
+    near = ndimage.binary_dilation(mask, iterations=max(3, int(0.1 * mask.shape[0]))) & ~mask
+    out = []
+    for _ in range(count):
+        region = mask if rng.random() < 0.5 else near
+        ys, xs = np.nonzero(region)
+        if len(ys):
+            i = rng.integers(len(ys))
+            out.append((xs[i] + 0.5, ys[i] + 0.5, 1.0 if region is mask else -1.0))
+    return out
+
+
+def clicks_tensor(click_lists, device) -> torch.Tensor:
+    """Pad per-sample lists of (x, y, sign) to an (N, K, 3) tensor."""
+    k = max(1, max(len(c) for c in click_lists))
+    out = torch.zeros((len(click_lists), k, 3), device=device)
+    for i, clicks in enumerate(click_lists):
+        if clicks:
+            out[i, : len(clicks)] = torch.tensor(clicks, dtype=torch.float32, device=device)
+    return out
+
+
+def add_corrections(click_lists, predictions: np.ndarray, targets: np.ndarray) -> None:
+    """Append the protocol's next click to every sample that still has room and an error."""
+    for clicks, pred, target in zip(click_lists, predictions, targets):
+        if len(clicks) >= MAX_TRAIN_CLICKS:
+            continue
+        c = next_click(pred, target)
+        if c is not None:
+            clicks.append((c.x + 0.5, c.y + 0.5, 1.0 if c.positive else -1.0))
+
+
+def forward_with_clicks(model, images, click_lists, previous):
+    size = images.shape[-2:]
+    planes = click_planes(clicks_tensor(click_lists, images.device), size, previous)
+    return model(torch.cat([images, planes], dim=1))
+
+
+def run(args) -> dict:
+    """Entry point of ``python -m segwidgets.train click``."""
+    from .loop import train
+
+    torch.set_num_threads(args.threads)
+    fit = load_items(args.data, "fit", limit=args.limit)
+    validation = load_items(args.data, "validation", limit=args.limit)
+    print(f"training on {len(fit)} images, validating on {len(validation)} (test split never read)")
+    model = build_click(args.init, args.pretrained).to(args.device)
+
+    sizes = list(range(args.size - args.size_jitter, args.size + args.size_jitter + 1, 32)) or [args.size]
+
+    def loss_fn(rng, step):
+        size = int(rng.choice(sizes))
+        images, masks, edges = (t.to(args.device) for t in make_batch(rng, fit, args.batch_size, size))
+        targets = masks[:, 0].cpu().numpy() > 0.5
+        click_lists = []
+        for target in targets:
+            c = first_click(target, rng)
+            extra = random_extra_clicks(rng, target, rng.integers(0, 3)) if rng.random() < 0.3 else []
+            click_lists.append([(c.x + 0.5, c.y + 0.5, 1.0)] + extra)
+        previous = torch.zeros_like(masks)
+        rounds = rng.integers(0, MAX_ROUNDS + 1)
+        with torch.no_grad():
+            for _ in range(rounds):
+                logits = forward_with_clicks(model, images, click_lists, previous)
+                previous = (logits[:, :1] > 0).float()
+                add_corrections(click_lists, previous[:, 0].cpu().numpy() > 0.5, targets)
+        logits = forward_with_clicks(model, images, click_lists, previous)
+        lp = map_loss(logits[:, :1], masks)
+        lb = map_loss(logits[:, 1:], edges, pos_weight=BOUNDARY_POS_WEIGHT)
+        return lp + 0.5 * lb, {"lp": lp.item(), "lb": lb.item()}
+
+    val_rng = np.random.default_rng(1234)
+    val_batches = [make_batch(val_rng, validation, 0, args.size, augment=False, indices=range(i, min(i + 16, len(validation))))
+                   for i in range(0, min(len(validation), 96), 16)]
+
+    def evaluate():
+        """Mean IoU after 1, 3 and 5 protocol clicks (network alone) on validation crops."""
+        curves = []
+        for images, masks, _ in val_batches:
+            images = images.to(args.device)
+            targets = masks[:, 0].numpy() > 0.5
+            click_lists = [[] for _ in targets]
+            add_corrections(click_lists, np.zeros_like(targets), targets)
+            previous = torch.zeros_like(masks).to(args.device)
+            batch_curve = []
+            for _ in range(5):
+                logits = forward_with_clicks(model, images, click_lists, previous)
+                previous = (logits[:, :1] > 0).float()
+                batch_curve.append(batch_iou(logits[:, :1], masks.to(args.device)).cpu().numpy())
+                add_corrections(click_lists, previous[:, 0].cpu().numpy() > 0.5, targets)
+            curves.append(np.stack(batch_curve, 1))
+        curves = np.concatenate(curves)
+        return {f"val_iou@{k}": round(float(curves[:, k - 1].mean()), 4) for k in (1, 3, 5)}
+
+    return train(model, loss_fn, evaluate, args.out, steps=args.steps, lr=args.lr, eval_every=args.eval_every,
+                 checkpoint_every=args.checkpoint_every, weights_name="click.safetensors", resume=not args.restart)

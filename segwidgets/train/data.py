@@ -1,0 +1,119 @@
+"""In-memory image/mask sets and random crops for training.
+
+Images are kept as uint8 tensors; each sample is one affine resample
+(crop + scale + flip in a single ``grid_sample``), so augmentation costs
+little next to the network.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+from tqdm.auto import tqdm
+
+from ..core.crops import crop_resize, square_box
+from ..eval.io import list_pairs, load_mask, split_pairs
+
+
+@dataclass
+class Item:
+    """One image (3, H, W) uint8, its mask (1, H, W) uint8 (0/1) and the object box."""
+
+    image: torch.Tensor
+    mask: torch.Tensor
+    box: tuple[int, int, int, int]
+    name: str
+
+
+def dataset_folders(root) -> list[Path]:
+    """``root`` itself when it holds ``images/`` and ``masks/``, else its sub-folders that do."""
+    root = Path(root)
+    if (root / "images").is_dir() and (root / "masks").is_dir():
+        return [root]
+    folders = sorted(p for p in root.iterdir() if (p / "images").is_dir() and (p / "masks").is_dir())
+    if not folders:
+        raise FileNotFoundError(f"no images/ + masks/ folders in {os.fspath(root)!r}")
+    return folders
+
+
+def load_items(root, split: str, limit: int | None = None, progress: bool = True) -> list[Item]:
+    """Read the ``split`` of every dataset under ``root`` (see ``eval.io.split_pairs``).
+
+    Masks with no object pixels are skipped (nothing to learn a box from).
+    """
+    pairs = []
+    for folder in dataset_folders(root):
+        chosen = split_pairs(list_pairs(folder / "images", folder / "masks"), split)
+        pairs += chosen[:limit] if limit else chosen
+    items = []
+    for image_path, mask_path in tqdm(pairs, desc=f"loading {split}", disable=not progress):
+        with Image.open(image_path) as pil:
+            image = np.asarray(pil.convert("RGB"))
+        mask, _ = load_mask(mask_path)
+        if not mask.any():
+            continue
+        ys, xs = np.nonzero(mask)
+        box = (int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1)
+        items.append(Item(torch.from_numpy(image.copy()).permute(2, 0, 1).contiguous(),
+                          torch.from_numpy(mask.astype(np.uint8))[None], box, f"{image_path.parent.parent.name}/{image_path.stem}"))
+    return items
+
+
+def edge_band(mask: torch.Tensor, width: int = 2) -> torch.Tensor:
+    """Pixels within ``width`` of a mask edge: (N, 1, H, W) float {0, 1} from a {0, 1} mask."""
+    k = 2 * width + 1
+    dilated = F.max_pool2d(mask, k, stride=1, padding=width)
+    eroded = -F.max_pool2d(-mask, k, stride=1, padding=width)
+    return (dilated - eroded).clamp(0, 1)
+
+
+def sample_box(rng: np.random.Generator, item: Item, whole_image_p: float = 0.25, cut_p: float = 0.2):
+    """A random square crop box: the whole image, a crop around the object, or one that cuts it."""
+    h, w = item.image.shape[1:]
+    if rng.random() < whole_image_p:
+        box = square_box((0, 0, w, h), rng.uniform(1.0, 1.15))
+        shift = 0.05 * (box[2] - box[0])
+        dx, dy = rng.uniform(-shift, shift, 2)
+        return (box[0] + dx, box[1] + dy, box[2] + dx, box[3] + dy)
+    scale = rng.uniform(0.7, 1.1) if rng.random() < cut_p else rng.uniform(1.15, 1.9)
+    box = square_box(item.box, scale)
+    side = box[2] - box[0]
+    dx, dy = rng.uniform(-0.1 * side, 0.1 * side, 2)
+    return (box[0] + dx, box[1] + dy, box[2] + dx, box[3] + dy)
+
+
+def colour_jitter(rng: np.random.Generator, image: torch.Tensor) -> torch.Tensor:
+    """Random brightness, contrast and saturation on a (3, H, W) image in [0, 1]."""
+    b, c, s = rng.uniform(0.75, 1.25, 3)
+    image = image * b
+    mean = image.mean()
+    image = (image - mean) * c + mean
+    gray = image.mean(dim=0, keepdim=True)
+    image = (image - gray) * s + gray
+    return image.clamp(0, 1)
+
+
+def make_batch(rng: np.random.Generator, items: list[Item], batch_size: int, size: int, augment: bool = True, indices=None):
+    """Random crops: images (N, 3, S, S) in [0, 1], masks (N, 1, S, S) {0, 1}, edges (N, 1, S, S) {0, 1}."""
+    if indices is None:
+        indices = rng.integers(0, len(items), batch_size)
+    images, masks, inside = [], [], []
+    for index in indices:
+        item = items[index]
+        box = sample_box(rng, item) if augment else square_box(item.box, 1.4)
+        flip = augment and rng.random() < 0.5
+        image = crop_resize(item.image.float() / 255.0, box, (size, size), flip)
+        mask = crop_resize(item.mask.float(), box, (size, size), flip)
+        inside.append(crop_resize(torch.ones_like(item.mask, dtype=torch.float32), box, (size, size), flip) > 0.5)
+        images.append(colour_jitter(rng, image) if augment else image)
+        masks.append((mask > 0.5).float())
+    masks = torch.stack(masks)
+    # Where the image frame cuts the object there is no object edge to learn.
+    inside = torch.stack(inside).float()
+    edges = edge_band(masks) * (1 - edge_band(inside))
+    return torch.stack(images), masks, edges

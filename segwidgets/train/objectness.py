@@ -1,0 +1,66 @@
+"""Training the probability + boundary networks on object crops.
+
+Targets: the mask (probability head) and a band of +-2 px around its edge at
+the training resolution (boundary head).
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from ..nets import ObjectnessNet
+from .data import load_items, make_batch
+from .losses import batch_iou, map_loss
+
+#: Positive weight of the boundary loss: edge pixels are a few % of a crop.
+BOUNDARY_POS_WEIGHT = 4.0
+
+
+def build_objectness(pretrained=None) -> ObjectnessNet:
+    """A fresh network, its encoder from a torchvision MobileNetV2 state-dict file if given."""
+    model = ObjectnessNet()
+    if pretrained is not None:
+        model.encoder.load_imagenet(torch.load(pretrained, map_location="cpu", weights_only=True))
+    return model
+
+
+def objectness_losses(model, images, masks, edges):
+    logits = model(images)
+    lp = map_loss(logits[:, :1], masks)
+    lb = map_loss(logits[:, 1:], edges, pos_weight=BOUNDARY_POS_WEIGHT)
+    return logits, lp, lb
+
+
+def run(args) -> dict:
+    """Entry point of ``python -m segwidgets.train objectness``."""
+    from .loop import train
+
+    torch.set_num_threads(args.threads)
+    fit = load_items(args.data, "fit", limit=args.limit)
+    validation = load_items(args.data, "validation", limit=args.limit)
+    print(f"training on {len(fit)} images, validating on {len(validation)} (test split never read)")
+    model = build_objectness(args.pretrained).to(args.device)
+
+    def loss_fn(rng, step):
+        images, masks, edges = (t.to(args.device) for t in make_batch(rng, fit, args.batch_size, args.size))
+        logits, lp, lb = objectness_losses(model, images, masks, edges)
+        return lp + lb, {"lp": lp.item(), "lb": lb.item()}
+
+    val_rng = np.random.default_rng(1234)
+    val_batches = [make_batch(val_rng, validation, 0, args.size, augment=False, indices=range(i, min(i + 16, len(validation))))
+                   for i in range(0, len(validation), 16)]
+
+    def evaluate():
+        ious, edge_ious, lps, lbs = [], [], [], []
+        for images, masks, edges in val_batches:
+            images, masks, edges = images.to(args.device), masks.to(args.device), edges.to(args.device)
+            logits, lp, lb = objectness_losses(model, images, masks, edges)
+            ious.append(batch_iou(logits[:, :1], masks))
+            edge_ious.append(batch_iou(logits[:, 1:], edges))
+            lps.append(lp.item())
+            lbs.append(lb.item())
+        return {"val_iou": round(torch.cat(ious).mean().item(), 4), "val_edge_iou": round(torch.cat(edge_ious).mean().item(), 4),
+                "val_loss_p": round(float(np.mean(lps)), 4), "val_loss_b": round(float(np.mean(lbs)), 4)}
+
+    return train(model, loss_fn, evaluate, args.out, steps=args.steps, lr=args.lr, eval_every=args.eval_every,
+                 checkpoint_every=args.checkpoint_every, weights_name="objectness.safetensors", resume=not args.restart)

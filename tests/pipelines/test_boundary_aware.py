@@ -1,0 +1,125 @@
+import numpy as np
+import pytest
+import torch
+
+from segwidgets.core.engine import Engine
+from segwidgets.eval.metrics import iou
+from segwidgets.pipelines import segment_object
+from segwidgets.pipelines.boundary_aware import MODEL_NAME, locate_object
+
+from .oracle import BrightObjectNet
+
+
+def bright_disc(h=120, w=160, centre=(80, 60), radius=30, seed=0):
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[:h, :w]
+    disc = (xx - centre[0]) ** 2 + (yy - centre[1]) ** 2 <= radius**2
+    image = np.where(disc[..., None], 220.0, 40.0) + rng.normal(0, 8, (h, w, 3))
+    return np.clip(image, 0, 255).astype(np.uint8), disc
+
+
+@pytest.fixture
+def engine():
+    e = Engine("cpu")
+    e.set_model(MODEL_NAME, BrightObjectNet())
+    return e
+
+
+@pytest.mark.parametrize("mode", ["box", "point", "auto"])
+def test_finds_the_disc_in_every_mode(engine, mode):
+    image, disc = bright_disc()
+    kwargs = {"box": (45, 25, 115, 95)} if mode == "box" else {"point": (80, 60)} if mode == "point" else {}
+    result = segment_object(image, engine=engine, net_size=128, **kwargs)
+    assert result.source == mode
+    assert iou(result.mask, disc) > 0.95
+    assert iou(result.net_mask, disc) > 0.85
+    for name in ("probability", "boundary", "refinement"):
+        arr = getattr(result, name)
+        assert arr.shape == disc.shape and arr.dtype == np.float32 and 0 <= arr.min() and arr.max() <= 1
+    np.testing.assert_allclose(result.refinement, result.probability * result.boundary, atol=1e-6)
+    assert result.trace is not None and result.trace.final_mask.shape == (
+        result.crop[3] - result.crop[1], result.crop[2] - result.crop[0])
+    # Edges of R lie on the disc's edge, not inside it.
+    yy, xx = np.mgrid[: disc.shape[0], : disc.shape[1]]
+    radius = np.hypot(xx - 80, yy - 60)
+    assert abs(np.average(radius, weights=result.refinement) - 30) < 3
+
+
+def test_crop_expands_until_the_object_fits(engine):
+    image, disc = bright_disc(h=200, w=200, centre=(100, 100), radius=60)
+    # A negative margin makes the first crop cut the disc near its corners, so R runs into every side.
+    first = segment_object(image, point=(70, 70), engine=engine, net_size=96, margin=-0.1, max_expansions=6)
+    steps = first.crop_history
+    assert len(steps) > 1, "a crop cutting the object must grow"
+    assert steps[0].touched and not steps[-1].touched
+    # Each growth only ever enlarges the crop.
+    for a, b in zip(steps, steps[1:]):
+        assert b.box[0] <= a.box[0] and b.box[1] <= a.box[1] and b.box[2] >= a.box[2] and b.box[3] >= a.box[3]
+    assert set(steps[0].touched) == {"left", "top", "right", "bottom"}
+    assert iou(first.mask, disc) > 0.95
+
+
+def test_no_growth_when_disabled(engine):
+    image, disc = bright_disc(h=200, w=200, centre=(100, 100), radius=60)
+    result = segment_object(image, point=(70, 70), engine=engine, net_size=96, margin=-0.1, expand=False)
+    assert len(result.crop_history) == 1
+    assert iou(result.mask, disc) < 0.9  # the crop cut the object
+
+
+def test_box_outside_is_background(engine):
+    image, disc = bright_disc()
+    result = segment_object(image, box=(80, 0, 160, 120), engine=engine, net_size=128)
+    assert not result.mask[:, :80].any()
+    assert result.mask[:, 80:].sum() == pytest.approx(disc[:, 80:].sum(), rel=0.1)
+
+
+def test_blank_image_warns_and_returns_empty_mask(engine):
+    image = np.full((64, 80, 3), 30, np.uint8)
+    with pytest.warns(UserWarning, match="no object found"):
+        result = segment_object(image, engine=engine, net_size=64)
+    assert result.mask.shape == (64, 80) and not result.mask.any()
+    assert result.object_box is None and result.trace is None and result.warnings
+
+
+@pytest.mark.parametrize("box", [(200, 10, 300, 50), (10, 10, 10, 50), (-50, -50, -10, -10)])
+def test_bad_boxes_raise(engine, box):
+    image, _ = bright_disc()
+    with pytest.raises(ValueError):
+        segment_object(image, box=box, engine=engine)
+
+
+def test_point_outside_raises(engine):
+    image, _ = bright_disc()
+    with pytest.raises(ValueError, match="outside"):
+        segment_object(image, point=(500, 10), engine=engine)
+
+
+def test_missing_weights_name_the_file(tmp_path):
+    from segwidgets.nets import ObjectnessNet
+
+    e = Engine("cpu")
+    e.register(MODEL_NAME, ObjectnessNet, tmp_path / "absent.safetensors")
+    image, _ = bright_disc()
+    with pytest.raises(FileNotFoundError, match="absent.safetensors"):
+        segment_object(image, engine=e)
+
+
+def test_mismatched_weights_name_the_file(tmp_path):
+    from segwidgets.core.weights import WeightsError, save_weights
+    from segwidgets.nets import ObjectnessNet
+
+    path = save_weights(torch.nn.Linear(2, 2), tmp_path / "wrong.safetensors")
+    e = Engine("cpu")
+    e.register(MODEL_NAME, ObjectnessNet, path)
+    image, _ = bright_disc()
+    with pytest.raises(WeightsError, match="wrong.safetensors"):
+        segment_object(image, engine=e)
+
+
+def test_locate_object_prefers_central_large_confident_regions():
+    p = np.zeros((100, 100), np.float32)
+    p[40:60, 40:60] = 0.9  # central
+    p[0:10, 0:10] = 0.99  # small, in the corner
+    assert locate_object(p) == (40, 40, 60, 60)
+    assert locate_object(p, point=(5, 5)) == (0, 0, 10, 10)
+    assert locate_object(np.zeros((10, 10), np.float32)) is None

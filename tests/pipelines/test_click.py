@@ -1,0 +1,133 @@
+import numpy as np
+import pytest
+import torch
+
+from segwidgets.core.clicks import Click
+from segwidgets.core.engine import Engine
+from segwidgets.eval.metrics import iou
+from segwidgets.pipelines.click import MODEL_NAME, ClickController, ClickPredictor
+
+from .oracle import BrightClickNet, FailingNet
+from .test_boundary_aware import bright_disc
+
+
+@pytest.fixture
+def net():
+    return BrightClickNet()
+
+
+@pytest.fixture
+def predictor(net):
+    e = Engine("cpu")
+    e.set_model(MODEL_NAME, net)
+    p = ClickPredictor(e, net_size=128)
+    image, _ = bright_disc()
+    p.set_image(image)
+    return p
+
+
+def test_predict_before_set_image_is_a_runtime_error():
+    e = Engine("cpu")
+    e.set_model(MODEL_NAME, BrightClickNet())
+    with pytest.raises(RuntimeError, match="set_image"):
+        ClickPredictor(e).predict([Click(1, 1)])
+
+
+def test_first_click_sees_the_whole_image_then_zooms(predictor, net):
+    _, disc = bright_disc()
+    first = predictor.predict([Click(80, 60)])
+    assert first.crop == (0, 0, 160, 120)
+    assert iou(first.mask, disc) > 0.95 and iou(first.net_mask, disc) > 0.85
+    # The click plane peaks at the click: input pixel of (80, 60) in a 160x160 square crop at 128 px.
+    x = net.inputs[-1]
+    assert x.shape[1] == 6
+    peak = np.unravel_index(torch.argmax(x[0, 3]).item(), x.shape[-2:])
+    assert abs(peak[1] - 80 * 128 / 160) <= 1 and abs(peak[0] - (60 + 20) * 128 / 160) <= 1
+    second = predictor.predict([Click(80, 60), Click(100, 60, False)], first.mask)
+    x0, y0, x1, y1 = second.crop
+    assert (x1 - x0) < 160, "the second click zooms to the object"
+    assert not second.mask[60, 100], "a negative click's pixel is background"
+    assert second.mask.sum() < first.mask.sum()
+    assert torch.equal(net.inputs[-1][0, 5] > 0.5, net.inputs[-1][0, 5] > 0.5)  # mask plane present
+    assert net.inputs[-1][0, 5].max() == 1.0
+
+
+def test_result_fields(predictor):
+    r = predictor.predict([Click(80, 60)])
+    for name in ("probability", "boundary", "refinement"):
+        arr = getattr(r, name)
+        assert arr.shape == (120, 160) and arr.dtype == np.float32
+    np.testing.assert_allclose(r.refinement, r.probability * r.boundary, atol=1e-6)
+    assert r.refined and r.trace is not None
+    assert set(r.timings) == {"network", "graph_cut", "total"}
+
+
+def test_unrefined_mask_is_the_network_mask(net):
+    e = Engine("cpu")
+    e.set_model(MODEL_NAME, net)
+    p = ClickPredictor(e, net_size=128, refine=False)
+    p.set_image(bright_disc()[0])
+    r = p.predict([Click(80, 60)])
+    assert r.trace is None and np.array_equal(r.mask, r.net_mask)
+
+
+@pytest.mark.parametrize("clicks", [[], [Click(500, 10)], [(80, 60)]])
+def test_bad_clicks_raise(predictor, clicks):
+    with pytest.raises(ValueError):
+        predictor.predict(clicks)
+
+
+def test_controller_undo_redo_and_errors_keep_state(predictor):
+    c = ClickController(predictor)
+    assert not c.mask.any()
+    c.add_click(80, 60)
+    m1 = c.mask.copy()
+    c.add_click(100, 60, positive=False)
+    assert c.mask.sum() < m1.sum()
+    c.undo()
+    assert np.array_equal(c.mask, m1) and len(c.clicks) == 1
+    c.redo()
+    assert len(c.clicks) == 2
+    with pytest.raises(ValueError):
+        c.add_click(999, 0)
+    assert len(c.clicks) == 2
+    predictor.engine.set_model(MODEL_NAME, FailingNet())
+    before = c.mask.copy()
+    with pytest.raises(RuntimeError, match="exploded"):
+        c.add_click(70, 60)
+    assert np.array_equal(c.mask, before) and len(c.clicks) == 2 and len(c.history) == 2
+    c.reset()
+    assert not c.clicks and not c.mask.any()
+    with pytest.raises(RuntimeError):
+        c.undo()
+
+
+def test_controller_restore_then_correct(predictor):
+    c = ClickController(predictor)
+    saved = np.zeros((120, 160), bool)
+    saved[40:80, 60:100] = True
+    c.restore([Click(80, 60)], saved)
+    assert np.array_equal(c.mask, saved) and c.result is None
+    c.add_click(100, 60, positive=False)
+    assert len(c.clicks) == 2 and not c.mask[60, 100]
+
+
+def test_stray_blobs_neither_widen_the_zoom_nor_survive():
+    from segwidgets.pipelines.click import keep_clicked_components
+
+    mask = np.zeros((40, 60), bool)
+    mask[10:20, 10:20] = True  # clicked object
+    mask[30:35, 50:55] = True  # stray blob
+    kept = keep_clicked_components(mask, [Click(15, 15)])
+    assert kept[15, 15] and not kept[32, 52]
+    # Offset masks (a crop starting at image pixel (5, 5)).
+    assert keep_clicked_components(mask, [Click(57, 37)], origin=(5, 5))[32, 52]
+    assert np.array_equal(keep_clicked_components(mask, [Click(40, 5)]), mask)  # no hit: unchanged
+
+
+def test_zoom_box_follows_the_clicked_part(predictor):
+    previous = np.zeros((120, 160), bool)
+    previous[40:80, 60:100] = True
+    previous[110:118, 0:8] = True  # stray false positive in a corner
+    box = predictor.crop_box([Click(80, 60)], previous)
+    assert box[0] > 40 and box[2] < 120, box
