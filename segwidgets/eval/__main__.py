@@ -98,7 +98,7 @@ def main(argv=None) -> int:
     noc.add_argument("--limit", type=int, default=None, help="first N images only")
     noc.add_argument("--stride", type=int, default=1, help="every N-th image (sorted by name): a spread-out subset")
     noc.add_argument("--variant", choices=["both", "network", "refined"], default="both")
-    noc.add_argument("--net-size", type=int, default=320)
+    noc.add_argument("--net-size", type=int, default=224)
     noc.add_argument("--weights", default=None, help="click network weights (default: the shipped file)")
     noc.add_argument("--device", default=None)
     noc.add_argument("--json", type=Path, default=None)

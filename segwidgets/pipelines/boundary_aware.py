@@ -33,6 +33,9 @@ from ..nets import ObjectnessNet
 from ._crops import crop_input, grow_box, image_tensor, maps_to_region, region_of, touched_sides
 from ._refine import uncertain_region
 
+#: Images whose pixel values vary less than this (standard deviation, levels) have nothing to segment.
+BLANK_STD = 2.0
+
 MODEL_NAME = "objectness"
 WEIGHTS_FILE = "objectness.safetensors"
 register_model(MODEL_NAME, ObjectnessNet, WEIGHTS_FILE)
@@ -230,6 +233,8 @@ def segment_object(
     Returns
     -------
     BoundaryAwareResult
+        With an empty mask and a warning when there is no object: a blank image
+        (pixel standard deviation below :data:`BLANK_STD`) or no region of P above 0.5.
 
     Raises
     ------
@@ -253,6 +258,21 @@ def segment_object(
     timings = {}
 
     source = "box" if box is not None else "point" if point is not None else "auto"
+
+    def no_object(message, full=None, whole=None, maps=None):
+        warnings.warn(message, stacklevel=3)
+        empty = np.zeros((h, w), bool)
+        zeros = np.zeros((h, w), np.float32)
+        p_full, b_full = (full[0], full[1]) if full is not None else (zeros, zeros)
+        history = (CropStep(whole, (), *_np(maps)),) if maps is not None else ()
+        return BoundaryAwareResult(
+            mask=empty, probability=p_full, boundary=b_full, refinement=p_full * b_full, net_mask=empty,
+            object_box=None, source=source, crop=(0, 0, w, h), crop_history=history, trace=None,
+            timings={"total": time.perf_counter() - t_start}, warnings=(message,),
+        )
+
+    if float(image.std()) < BLANK_STD:
+        return no_object(f"no object found: the image is blank (pixel standard deviation < {BLANK_STD} levels)")
     object_box = box
     if object_box is None:
         whole = square_box((0, 0, w, h))
@@ -264,14 +284,7 @@ def segment_object(
             object_box = as_box((px - side, py - side, px + side, py + side), (h, w))
             notes.append("no confident object region at the point; searched a window around it")
         if object_box is None:
-            message = "no object found: the probability network found no region above 0.5"
-            warnings.warn(message, stacklevel=2)
-            empty = np.zeros((h, w), bool)
-            return BoundaryAwareResult(
-                mask=empty, probability=full[0], boundary=full[1], refinement=full[0] * full[1], net_mask=empty,
-                object_box=None, source=source, crop=(0, 0, w, h), crop_history=(CropStep(whole, (), *_np(maps)),),
-                trace=None, timings={"total": time.perf_counter() - t_start}, warnings=(message,),
-            )
+            return no_object("no object found: the probability network found no region above 0.5", full, whole, maps)
     timings["locate"] = time.perf_counter() - t_start
 
     # Crop, run the networks, grow the crop while R runs into its sides.

@@ -78,7 +78,8 @@ class ClickPredictor:
         Where the network runs (default: the shared engine; model ``"click"``
         loads ``segwidgets/weights/click.safetensors``).
     net_size : int
-        Longest side of the network input, pixels.
+        Longest side of the network input, pixels (the network was trained on
+        160-288 px crops and is most accurate near 224).
     zoom : float
         Crop side as a multiple of the longest side of the box around the
         previous mask and the clicks (the first click sees the whole image).
@@ -92,7 +93,7 @@ class ClickPredictor:
         Graph-cut settings (see ``graphcut.graph_cut``).
     """
 
-    def __init__(self, engine=None, net_size: int = 320, zoom: float = 1.4, refine: bool = True, band: float = 0.04,
+    def __init__(self, engine=None, net_size: int = 224, zoom: float = 1.4, refine: bool = True, band: float = 0.04,
                  prior_weight: float = 0.7, gamma: float = 50.0, beta: float = 1.0, iterations: int = 3,
                  click_radius: int = 3):
         self.engine = engine or get_default_engine()

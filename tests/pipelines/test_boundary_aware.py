@@ -123,3 +123,12 @@ def test_locate_object_prefers_central_large_confident_regions():
     assert locate_object(p) == (40, 40, 60, 60)
     assert locate_object(p, point=(5, 5)) == (0, 0, 10, 10)
     assert locate_object(np.zeros((10, 10), np.float32)) is None
+
+
+def test_no_confident_region_warns_and_returns_empty_mask(engine):
+    """A textured image with nothing bright: the stand-in network finds no object."""
+    image = np.random.default_rng(0).integers(0, 90, (64, 80, 3)).astype(np.uint8)
+    with pytest.warns(UserWarning, match="no region above 0.5"):
+        result = segment_object(image, engine=engine, net_size=64)
+    assert not result.mask.any() and result.object_box is None
+    assert result.probability.shape == (64, 80) and len(result.crop_history) == 1
