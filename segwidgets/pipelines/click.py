@@ -213,10 +213,8 @@ class ClickPredictor:
             return torch.sigmoid(model(x.to(self.engine.dtype))[0].float())
 
     def _network(self, box, clicks, previous):
-        # Clicks sit at pixel centres.
-        t = torch.tensor([(c.x + 0.5, c.y + 0.5, 1.0 if c.positive else -1.0) for c in clicks]
-                         if all(float(c.x).is_integer() and float(c.y).is_integer() for c in clicks)
-                         else [(c.x, c.y, 1.0 if c.positive else -1.0) for c in clicks])
+        # Each click marks its pixel; the planes are centred on that pixel's centre.
+        t = torch.tensor([(int(c.x) + 0.5, int(c.y) + 0.5, 1.0 if c.positive else -1.0) for c in clicks])
         prev = None if previous is None else torch.from_numpy(previous)
         return self.predict_torch(t, prev, box)
 
@@ -324,6 +322,14 @@ class ClickController:
         self.history.add(click)
         self._redo.clear()
         return result
+
+    @property
+    def can_undo(self) -> bool:
+        return len(self.states) > 1
+
+    @property
+    def can_redo(self) -> bool:
+        return bool(self._redo)
 
     def undo(self) -> None:
         if len(self.states) == 1:

@@ -170,8 +170,8 @@ class ClickSegmenter(widgets.VBox):
         self.mask = self.controller.mask
         self.clicks = state.clicks
         self.result = state.result
-        self.undo_button.disabled = len(self.controller.states) == 1
-        self.redo_button.disabled = not self.controller._redo
+        self.undo_button.disabled = not self.controller.can_undo
+        self.redo_button.disabled = not self.controller.can_redo
         self._draw()
 
     def _set_opacity(self, value: float) -> None:
