@@ -16,6 +16,23 @@ def parser(description: str, default_data: Path) -> argparse.ArgumentParser:
     return p
 
 
+def load_resized(image_path, mask_path, megapixels: float = 0.5):
+    """Image (H, W, 3) uint8 and its ground truth (object, ignore) bool masks, resized to ~``megapixels``."""
+    import numpy as np
+    from PIL import Image
+
+    from segwidgets.eval import load_mask
+
+    with Image.open(image_path) as pil:
+        scale = (megapixels * 1e6 / (pil.width * pil.height)) ** 0.5
+        size = (round(pil.width * scale), round(pil.height * scale))
+        image = np.asarray(pil.convert("RGB").resize(size, Image.BILINEAR))
+    target, ignore = load_mask(mask_path)
+    target = np.asarray(Image.fromarray(target).resize(size, Image.NEAREST))
+    ignore = np.asarray(Image.fromarray(ignore).resize(size, Image.NEAREST))
+    return image, target, ignore
+
+
 def print_table(header: list[str], rows: list[list]) -> None:
     cells = [header] + [[f"{v:.4f}" if isinstance(v, float) else str(v) for v in row] for row in rows]
     widths = [max(len(r[i]) for r in cells) for i in range(len(header))]

@@ -20,10 +20,9 @@ import time
 import warnings
 
 import numpy as np
-from PIL import Image
 
 sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parent))
-from _common import SHARED_DATA, parser, print_table, write_json  # noqa: E402
+from _common import SHARED_DATA, load_resized, parser, print_table, write_json  # noqa: E402
 
 from segwidgets.core.engine import Engine  # noqa: E402
 from segwidgets.core.image import as_rgb_image, box_from_mask  # noqa: E402
@@ -61,12 +60,8 @@ def time_half_megapixel(dataset_dir, split, engine, settings, count=5, repeats=2
     pairs = split_pairs(list_pairs(dataset_dir / "images", dataset_dir / "masks"), split)[:count]
     times = {mode: [] for mode in MODES}
     for image_path, mask_path in pairs:
-        with Image.open(image_path) as pil:
-            scale = (0.5e6 / (pil.width * pil.height)) ** 0.5
-            size = (round(pil.width * scale), round(pil.height * scale))
-            image = np.asarray(pil.convert("RGB").resize(size, Image.BILINEAR))
-        with Image.open(mask_path) as pil:
-            target = np.asarray(pil.convert("L").resize(size, Image.NEAREST)) > 128
+        image, target, _ = load_resized(image_path, mask_path)
+        size = (image.shape[1], image.shape[0])
         for mode in MODES:
             box = box_from_mask(target) if mode == "box" else None
             for _ in range(repeats):

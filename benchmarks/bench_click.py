@@ -14,29 +14,17 @@ import sys
 import time
 
 import numpy as np
-from PIL import Image
 
 sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parent))
-from _common import SHARED_DATA, parser, print_table, write_json  # noqa: E402
+from _common import SHARED_DATA, load_resized, parser, print_table, write_json  # noqa: E402
 
 from segwidgets.core.clicks import Click  # noqa: E402
 from segwidgets.core.engine import Engine  # noqa: E402
-from segwidgets.eval import list_pairs, load_mask  # noqa: E402
+from segwidgets.eval import list_pairs  # noqa: E402
 from segwidgets.eval.noc import simulate_clicks  # noqa: E402
 from segwidgets.pipelines.click import ClickPredictor  # noqa: E402
 
 CLICKS = 5
-
-
-def load_half_megapixel(image_path, mask_path):
-    with Image.open(image_path) as pil:
-        scale = (0.5e6 / (pil.width * pil.height)) ** 0.5
-        size = (round(pil.width * scale), round(pil.height * scale))
-        image = np.asarray(pil.convert("RGB").resize(size, Image.BILINEAR))
-    target, ignore = load_mask(mask_path)
-    target = np.asarray(Image.fromarray(target).resize(size, Image.NEAREST))
-    ignore = np.asarray(Image.fromarray(ignore).resize(size, Image.NEAREST))
-    return image, target, ignore
 
 
 def grabcut_peer(cv2, image, clicks, previous):
@@ -78,7 +66,7 @@ def main(argv=None):
         import cv2
     size = None
     for image_path, mask_path in pairs:
-        image, target, ignore = load_half_megapixel(image_path, mask_path)
+        image, target, ignore = load_resized(image_path, mask_path)
         size = image.shape[:2]
         for name, predictor in variants.items():
             predictor.set_image(image)

@@ -54,6 +54,14 @@ def maps_to_region(maps: torch.Tensor, box, region) -> np.ndarray:
     return to_numpy(paste_back(maps.float(), shifted, (y1 - y0, x1 - x0))).astype(np.float32)
 
 
+def region_to_frame(array: np.ndarray, region, image_shape, dtype) -> np.ndarray:
+    """An (H, W) array of ``dtype``, zero except ``region``, which holds ``array``."""
+    x0, y0, x1, y1 = region
+    out = np.zeros(image_shape[:2], dtype)
+    out[y0:y1, x0:x1] = array
+    return out
+
+
 def touched_sides(refinement: np.ndarray, box, image_shape, threshold: float, band: int) -> tuple[str, ...]:
     """Sides of ``box`` where refinement pixels (> ``threshold``) come within ``band``
     pixels of the crop edge, among the sides that still lie inside the image (those can grow).

@@ -30,7 +30,7 @@ from ..core.image import as_box, as_rgb_image
 from ..graphcut import fill_holes, graph_cut
 from ..graphcut.trace import GraphCutTrace
 from ..nets import ObjectnessNet
-from ._crops import crop_input, grow_box, image_tensor, maps_to_region, region_of, touched_sides
+from ._crops import crop_input, grow_box, image_tensor, maps_to_region, region_of, region_to_frame, touched_sides
 from ._refine import uncertain_region
 
 #: Images whose pixel values vary less than this (standard deviation, levels) have nothing to segment.
@@ -344,9 +344,7 @@ def segment_object(
     timings["graph_cut"] = time.perf_counter() - t0
 
     def full_frame(region_array, dtype_):
-        out = np.zeros((h, w), dtype_)
-        out[y0:y1, x0:x1] = region_array
-        return out
+        return region_to_frame(region_array, region, (h, w), dtype_)
 
     net_mask = full_frame(p_region > 0.5, bool)
     timings["total"] = time.perf_counter() - t_start

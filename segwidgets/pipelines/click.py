@@ -23,7 +23,7 @@ from ..core.image import as_mask, as_rgb_image
 from ..graphcut import fill_holes, graph_cut
 from ..graphcut.trace import GraphCutTrace
 from ..nets import ClickNet, click_planes
-from ._crops import crop_input, image_tensor, maps_to_region, net_input_size, region_of
+from ._crops import crop_input, image_tensor, maps_to_region, net_input_size, region_of, region_to_frame
 from ._refine import uncertain_region
 
 MODEL_NAME = "click"
@@ -182,9 +182,7 @@ class ClickPredictor:
         t_cut = time.perf_counter() - t0
 
         def full(array, dtype):
-            out = np.zeros((h, w), dtype)
-            out[y0:y1, x0:x1] = array
-            return out
+            return region_to_frame(array, region, (h, w), dtype)
 
         return ClickResult(
             mask=full(mask_region, bool), net_mask=full(net_region, bool), probability=full(p, np.float32),
