@@ -5,7 +5,10 @@ import argparse
 import json
 from pathlib import Path
 
-SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+from segwidgets.data import DEFAULT_DATA_ROOT
+
+#: The shared data folder (``$SEGWIDGETS_DATA`` overrides it; see ``segwidgets.data``).
+SHARED_DATA = DEFAULT_DATA_ROOT
 
 
 def parser(description: str, default_data: Path) -> argparse.ArgumentParser:
@@ -21,7 +24,7 @@ def load_resized(image_path, mask_path, megapixels: float = 0.5):
     import numpy as np
     from PIL import Image
 
-    from segwidgets.eval import load_mask
+    from segwidgets.data import load_mask
 
     with Image.open(image_path) as pil:
         scale = (megapixels * 1e6 / (pil.width * pil.height)) ** 0.5

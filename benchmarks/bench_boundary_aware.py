@@ -26,7 +26,8 @@ from _common import SHARED_DATA, load_resized, parser, print_table, write_json  
 
 from segwidgets.core.engine import Engine  # noqa: E402
 from segwidgets.core.image import as_rgb_image, box_from_mask  # noqa: E402
-from segwidgets.eval import boundary_f_score, iou, list_pairs, load_mask, split_pairs  # noqa: E402
+from segwidgets.data import list_pairs, load_mask, split_pairs  # noqa: E402
+from segwidgets.eval import boundary_f_score, iou  # noqa: E402
 from segwidgets.pipelines import segment_object  # noqa: E402
 
 MODES = ("auto", "box")

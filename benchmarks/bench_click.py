@@ -20,7 +20,7 @@ from _common import SHARED_DATA, load_resized, parser, print_table, write_json  
 
 from segwidgets.core.clicks import Click  # noqa: E402
 from segwidgets.core.engine import Engine  # noqa: E402
-from segwidgets.eval import list_pairs  # noqa: E402
+from segwidgets.data import list_pairs  # noqa: E402
 from segwidgets.eval.noc import simulate_clicks  # noqa: E402
 from segwidgets.pipelines.click import ClickPredictor  # noqa: E402
 
@@ -75,7 +75,7 @@ def main(argv=None):
 
             def predict(clicks, predictor=predictor, state=state, name=name):
                 start = time.perf_counter()
-                result = predictor.predict([Click(c.x, c.y, c.positive) for c in clicks], state["mask"])
+                result = predictor.predict(list(clicks), state["mask"])
                 times[name].append(time.perf_counter() - start)
                 if predictor.refine:
                     parts["network"].append(result.timings["network"])
@@ -89,7 +89,7 @@ def main(argv=None):
 
             def peer(clicks, state=state, image=image):
                 start = time.perf_counter()
-                mask = grabcut_peer(cv2, image, [Click(c.x, c.y, c.positive) for c in clicks], state["mask"])
+                mask = grabcut_peer(cv2, image, list(clicks), state["mask"])
                 peer_times.append(time.perf_counter() - start)
                 state["mask"] = mask
                 return mask

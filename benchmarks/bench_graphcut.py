@@ -17,7 +17,8 @@ sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parent))
 from _common import SHARED_DATA, parser, print_table, write_json  # noqa: E402
 
 from segwidgets.core.image import as_rgb_image, box_from_mask  # noqa: E402
-from segwidgets.eval import iou, list_pairs, load_mask  # noqa: E402
+from segwidgets.data import list_pairs, load_mask  # noqa: E402
+from segwidgets.eval import iou  # noqa: E402
 from segwidgets.graphcut import fill_holes, graph_cut  # noqa: E402
 
 

@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import SHARED_DATA, parser, print_table, write_json  # noqa: E402
 
 from segwidgets.core.image import as_rgb_image, box_from_mask  # noqa: E402
-from segwidgets.eval import list_pairs, load_mask  # noqa: E402
+from segwidgets.data import list_pairs, load_mask  # noqa: E402
 from segwidgets.graphcut import graph_cut  # noqa: E402
 from segwidgets.widgets import IterationSlider  # noqa: E402
 

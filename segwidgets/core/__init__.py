@@ -1,20 +1,35 @@
-"""Shared core: device choice, inference engine, image validation, coordinates, clicks.
+"""The shared core: validation, coordinates, editing state and the inference engine.
 
-Torch-dependent parts (``device``, ``engine``, ``weights``) load on first use so that
-torch-free layers (``graphcut``) can import ``core.image`` and ``core.clicks`` cheaply.
+- ``image``: image / mask / map / box / point validation (numpy + Pillow).
+- ``crops``: ``CropWindow``, the one crop / resize transform for points, boxes,
+  masks and maps (networks, pipelines and the canvas all use it).
+- ``clicks``, ``click_simulation``, ``strokes``: the editing primitives;
+  ``history``: the one undo stack; ``annotations``: edits saved with the image's
+  content hash.
+- ``models``: the registry table of networks; ``device``: device, precision and
+  the CPU thread policy; ``engine``: the only numpy <-> torch gateway
+  (``Engine.infer``, ``Engine.features`` with its per-image cache).
+
+Torch-dependent parts (``device``, ``engine``, ``weights``) load on first use, so
+torch-free layers (``graphcut``, ``render``) import the rest cheaply.
 """
-from .clicks import Click, ClickHistory
-from .image import ResizeTransform, as_box, as_mask, as_map, as_rgb_image, box_from_mask, image_hash, resize_longest_side
+from .annotations import Annotations, load_annotations, save_annotations
+from .clicks import Click
+from .crops import CropWindow, square_box
+from .history import History
+from .image import as_box, as_mask, as_map, as_point, as_rgb_image, box_from_mask, image_hash
+from .models import MODELS, ModelSpec, Plane
+from .strokes import Stroke
 
 __all__ = [
-    "Click", "ClickHistory", "ResizeTransform", "as_box", "as_mask", "as_map", "as_rgb_image", "box_from_mask",
-    "image_hash", "resize_longest_side", "Engine", "FeatureCache", "get_default_engine", "choose_device",
-    "to_tensor", "to_numpy", "load_weights", "save_weights", "WeightsError",
+    "Annotations", "load_annotations", "save_annotations", "Click", "CropWindow", "square_box", "History",
+    "as_box", "as_mask", "as_map", "as_point", "as_rgb_image", "box_from_mask", "image_hash", "MODELS", "ModelSpec",
+    "Plane", "Stroke", "Engine", "FeatureCache", "get_default_engine", "choose_device", "load_weights",
+    "save_weights", "WeightsError",
 ]
 
 _LAZY = {
-    "Engine": "engine", "FeatureCache": "engine", "get_default_engine": "engine",
-    "choose_device": "device", "to_tensor": "device", "to_numpy": "device",
+    "Engine": "engine", "FeatureCache": "engine", "get_default_engine": "engine", "choose_device": "device",
     "load_weights": "weights", "save_weights": "weights", "WeightsError": "weights",
 }
 

@@ -1,4 +1,10 @@
-"""Clicks and a click history with undo/redo (no UI, no torch)."""
+"""``Click``: the one click type of the package (user, simulator and predictor alike).
+
+Coordinates are continuous image pixels: pixel ``(i, j)`` (column, row) covers
+``i <= x < i + 1``, ``j <= y < j + 1``. A click marks the pixel it falls in.
+Undo lives in ``core.history``; the protocol's simulated clicks in
+``core.click_simulation``.
+"""
 from __future__ import annotations
 
 import math
@@ -32,64 +38,19 @@ class Click:
         """``(row, col)`` index of the clicked pixel."""
         return int(self.y), int(self.x)
 
-
-class ClickHistory:
-    """An ordered list of clicks with undo and redo.
-
-    Undo moves the last click to the redo stack; adding a new click clears it
-    (like a text editor).
-    """
-
-    def __init__(self, clicks=()):
-        self._clicks: list[Click] = list(clicks)
-        self._redo: list[Click] = []
-
     @property
-    def clicks(self) -> tuple[Click, ...]:
-        return tuple(self._clicks)
+    def centre(self) -> tuple[float, float]:
+        """``(x, y)`` of the centre of the clicked pixel."""
+        return int(self.x) + 0.5, int(self.y) + 0.5
 
-    def __len__(self) -> int:
-        return len(self._clicks)
-
-    def __iter__(self):
-        return iter(self._clicks)
-
-    def add(self, click: Click) -> None:
-        self._clicks.append(click)
-        self._redo.clear()
-
-    @property
-    def can_undo(self) -> bool:
-        return bool(self._clicks)
-
-    @property
-    def can_redo(self) -> bool:
-        return bool(self._redo)
-
-    def undo(self) -> Click:
-        """Remove and return the last click; ``RuntimeError`` when there is none."""
-        if not self._clicks:
-            raise RuntimeError("nothing to undo: there are no clicks")
-        click = self._clicks.pop()
-        self._redo.append(click)
-        return click
-
-    def redo(self) -> Click:
-        """Re-add the last undone click; ``RuntimeError`` when there is none."""
-        if not self._redo:
-            raise RuntimeError("nothing to redo")
-        click = self._redo.pop()
-        self._clicks.append(click)
-        return click
-
-    def reset(self) -> None:
-        self._clicks.clear()
-        self._redo.clear()
-
-    def to_list(self) -> list[dict]:
-        """JSON-ready list of ``{"x", "y", "positive"}`` dicts."""
-        return [asdict(c) for c in self._clicks]
+    def to_dict(self) -> dict:
+        """JSON-ready ``{"x", "y", "positive"}``."""
+        return asdict(self)
 
     @classmethod
-    def from_list(cls, items) -> "ClickHistory":
-        return cls(Click(float(d["x"]), float(d["y"]), bool(d["positive"])) for d in items)
+    def from_dict(cls, item) -> "Click":
+        """The inverse of :meth:`to_dict`; ``ValueError`` for a malformed entry."""
+        try:
+            return cls(float(item["x"]), float(item["y"]), bool(item["positive"]))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"a click needs numbers x, y and a boolean positive, got {item!r}") from exc

@@ -1,8 +1,21 @@
-"""Device choice and the numpy <-> torch boundary (one entry, one exit)."""
+"""Where inference runs: device choice, precision and the CPU thread policy.
+
+Only the engine calls these (it is the one numpy <-> torch gateway).
+"""
 from __future__ import annotations
 
-import numpy as np
+import os
+
 import torch
+
+#: torch intra-op threads for inference on the CPU. Measured by
+#: ``benchmarks/bench_threads.py`` on the 2-core development machine: the small
+#: networks here ran faster on 1 thread than on 2 when the machine was quiet, and
+#: 2 threads slowed down many times over while another process kept a core busy
+#: (see the table in that script's docstring). Override per engine
+#: (``Engine(cpu_threads=...)``) or with the environment variable below.
+DEFAULT_CPU_THREADS = 1
+CPU_THREADS_ENV = "SEGWIDGETS_CPU_THREADS"
 
 
 def choose_device(preferred=None) -> torch.device:
@@ -33,38 +46,17 @@ def inference_dtype(device: torch.device) -> torch.dtype:
     return torch.float16 if torch.device(device).type == "cuda" else torch.float32
 
 
-def to_tensor(array: np.ndarray, device=None, dtype: torch.dtype | None = None) -> torch.Tensor:
-    """The single entry from numpy to torch.
-
-    (H, W, C) arrays become (1, C, H, W), (H, W) arrays (1, 1, H, W); uint8
-    values are scaled to [0, 1], other dtypes are converted as they are.
-
-    Parameters
-    ----------
-    array : (H, W) or (H, W, C) numpy array.
-    device : torch device, default CPU.
-    dtype : torch dtype, default float32.
-    """
-    array = np.asarray(array)
-    if array.ndim not in (2, 3):
-        raise ValueError(f"expected an (H, W) or (H, W, C) array, got shape {array.shape}")
-    scale = 1.0 / 255.0 if array.dtype == np.uint8 else 1.0
-    array = np.ascontiguousarray(array)
-    t = torch.from_numpy(array if array.flags.writeable else array.copy())
-    t = t[None, None] if array.ndim == 2 else t.permute(2, 0, 1)[None]
-    t = t.to(device=device or "cpu", dtype=dtype or torch.float32)
-    return t * scale if scale != 1.0 else t
-
-
-def to_numpy(tensor: torch.Tensor) -> np.ndarray:
-    """The single exit from torch to numpy: float32 on the CPU.
-
-    (1, 1, H, W) -> (H, W); (1, C, H, W) -> (C, H, W); other shapes keep their
-    dimensions except a leading batch of 1.
-    """
-    t = tensor.detach().to("cpu", torch.float32)
-    if t.ndim == 4 and t.shape[0] == 1:
-        t = t[0]
-    if t.ndim == 3 and t.shape[0] == 1:
-        t = t[0]
-    return t.numpy()
+def cpu_threads(requested: int | None = None) -> int:
+    """Intra-op threads for CPU inference: ``requested``, else ``$SEGWIDGETS_CPU_THREADS``,
+    else :data:`DEFAULT_CPU_THREADS`."""
+    if requested is None:
+        value = os.environ.get(CPU_THREADS_ENV)
+        if value is None:
+            return DEFAULT_CPU_THREADS
+        try:
+            requested = int(value)
+        except ValueError:
+            raise ValueError(f"{CPU_THREADS_ENV} must be a whole number of threads, got {value!r}") from None
+    if requested < 1:
+        raise ValueError(f"CPU threads must be >= 1, got {requested}")
+    return int(requested)

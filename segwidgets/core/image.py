@@ -1,4 +1,4 @@
-"""Image, mask, map and box validation, and longest-side resizing.
+"""Image, mask, map, box and point validation: every public entry converts its inputs here, once.
 
 This module needs only numpy and Pillow (no torch), so the graph-cut layer can
 use it. Every public function of the package that takes an image passes it
@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image
@@ -132,6 +131,22 @@ def as_box(box, shape: tuple[int, int]) -> tuple[int, int, int, int]:
     return cx0, cy0, cx1, cy1
 
 
+def as_point(point, shape: tuple[int, int], name: str = "point") -> tuple[float, float]:
+    """Validate an ``(x, y)`` point in pixels of an image of ``shape`` (H, W).
+
+    Raises ``ValueError`` when malformed, not finite, or outside the image
+    (``0 <= x < W``, ``0 <= y < H``).
+    """
+    try:
+        x, y = (float(v) for v in point)
+    except (TypeError, ValueError):
+        raise ValueError(f"expected a {name} (x, y) of two numbers, got {point!r}") from None
+    h, w = shape[:2]
+    if not (np.isfinite(x) and np.isfinite(y) and 0 <= x < w and 0 <= y < h):
+        raise ValueError(f"{name} {point!r} lies outside the {w}x{h} (width x height) image")
+    return x, y
+
+
 def box_from_mask(mask: np.ndarray, padding: float = 0.0) -> tuple[int, int, int, int]:
     """Tight ``(x0, y0, x1, y1)`` box around a mask's True pixels, grown by
     ``padding`` times its width/height on every side, clipped to the image."""
@@ -155,83 +170,3 @@ def image_hash(image: np.ndarray) -> str:
     digest.update(f"{image.shape}{image.dtype}".encode())
     digest.update(np.ascontiguousarray(image).data)
     return digest.hexdigest()
-
-
-@dataclass(frozen=True)
-class ResizeTransform:
-    """Maps coordinates between an original image and its resized copy.
-
-    ``scale`` is resized / original. Points are ``(x, y)`` in pixels; a point
-    maps by pixel centres, ``x' = (x + 0.5) * scale - 0.5``, so the centre of the
-    first and last pixels stay aligned.
-    """
-
-    original_size: tuple[int, int]  # (H, W)
-    resized_size: tuple[int, int]  # (H, W)
-
-    @property
-    def scale_xy(self) -> tuple[float, float]:
-        return (self.resized_size[1] / self.original_size[1], self.resized_size[0] / self.original_size[0])
-
-    def to_resized(self, points) -> np.ndarray:
-        """(N, 2) original-image ``(x, y)`` -> resized-image ``(x, y)``, float64."""
-        p = np.asarray(points, np.float64).reshape(-1, 2)
-        return (p + 0.5) * np.array(self.scale_xy) - 0.5
-
-    def to_original(self, points) -> np.ndarray:
-        """(N, 2) resized-image ``(x, y)`` -> original-image ``(x, y)``, float64."""
-        p = np.asarray(points, np.float64).reshape(-1, 2)
-        return (p + 0.5) / np.array(self.scale_xy) - 0.5
-
-    def box_to_resized(self, box) -> tuple[float, float, float, float]:
-        """Box edges scale directly (edges, not centres): ``x' = x * scale``."""
-        sx, sy = self.scale_xy
-        x0, y0, x1, y1 = box
-        return (x0 * sx, y0 * sy, x1 * sx, y1 * sy)
-
-    def map_to_original(self, values: np.ndarray, order: int = 1) -> np.ndarray:
-        """Resize an (h, w) map of the resized image back to the original size.
-
-        ``order=0`` (nearest) for masks and labels, ``order=1`` (bilinear) for maps.
-        """
-        return _resize(values, self.original_size, order)
-
-
-def resize_longest_side(image: np.ndarray, max_side: int) -> tuple[np.ndarray, ResizeTransform]:
-    """Shrink an image so its longest side is at most ``max_side`` pixels.
-
-    Images already small enough are returned unchanged (no upscaling).
-
-    Parameters
-    ----------
-    image : (H, W, 3) uint8 or (H, W) array.
-    max_side : int > 0
-
-    Returns
-    -------
-    resized : array of the same dtype, (h, w[, 3])
-    transform : ResizeTransform between the two coordinate frames.
-    """
-    if max_side <= 0:
-        raise ValueError(f"max_side must be positive, got {max_side}")
-    h, w = image.shape[:2]
-    scale = min(1.0, max_side / max(h, w))
-    new = (max(1, int(round(h * scale))), max(1, int(round(w * scale))))
-    resized = image if new == (h, w) else _resize(image, new, 1)
-    return resized, ResizeTransform(original_size=(h, w), resized_size=new)
-
-
-def _resize(values: np.ndarray, size: tuple[int, int], order: int) -> np.ndarray:
-    """Resize with Pillow (fast and antialiased); keeps the dtype."""
-    h, w = size
-    resample = Image.NEAREST if order == 0 else Image.BILINEAR
-    if values.dtype == bool:
-        return np.asarray(Image.fromarray(values.astype(np.uint8) * 255).resize((w, h), Image.NEAREST)) > 127
-    if values.dtype == np.uint8:
-        return np.asarray(Image.fromarray(values).resize((w, h), resample))
-    planes = values[..., None] if values.ndim == 2 else values
-    out = np.stack(
-        [np.asarray(Image.fromarray(planes[..., c].astype(np.float32), mode="F").resize((w, h), resample)) for c in range(planes.shape[-1])],
-        axis=-1,
-    )
-    return (out[..., 0] if values.ndim == 2 else out).astype(values.dtype)

@@ -1,5 +1,7 @@
-"""Metrics and dataset readers for evaluation (numpy only)."""
-from .io import list_pairs, load_mask, split_pairs
+"""Evaluation: segmentation metrics (numpy only) and the number-of-clicks protocol (``eval.noc``).
+
+Datasets are read through ``segwidgets.data``.
+"""
 from .metrics import boundary_f_score, iou
 
-__all__ = ["list_pairs", "load_mask", "split_pairs", "iou", "boundary_f_score"]
+__all__ = ["iou", "boundary_f_score"]

@@ -30,10 +30,9 @@ def summarise(curves: list[list[float]], max_clicks: int) -> dict:
 
 
 def run_noc(args) -> dict:
-    from ..core.clicks import Click
     from ..core.engine import Engine
+    from ..data import list_pairs, load_mask
     from ..pipelines.click import ClickPredictor
-    from .io import list_pairs, load_mask
     from .noc import simulate_clicks
 
     pairs = list_pairs(args.images, args.masks)[:: args.stride][: args.limit]
@@ -56,7 +55,7 @@ def run_noc(args) -> dict:
 
             def predict(clicks, predictor=predictor, state=state, name=name):
                 start = time.perf_counter()
-                result = predictor.predict([Click(c.x, c.y, c.positive) for c in clicks], state["mask"])
+                result = predictor.predict(clicks, state["mask"])
                 seconds[name].append(time.perf_counter() - start)
                 state["mask"] = result.mask
                 return result.mask

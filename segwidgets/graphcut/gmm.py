@@ -1,16 +1,19 @@
 """Gaussian mixture colour models for the graph-cut unary term.
 
-The models are fitted GrabCut-style from *hard* component assignments: every
-pixel belongs to exactly one component of the model of its current label.
-With that choice each step of the iterated graph cut (assign components, refit,
-cut) minimises the same energy, so the energy never increases.
+A model is a K-component full-covariance mixture over RGB (0..255). The solver
+refits both models every iteration from the current labelling, in one of two
+ways (``color_model``): one EM step of the whole mixture, whose cost is
+``-log sum_k w_k N_k(z)`` (the default, like OpenCV), or GrabCut's hard
+assignment of every colour to its best component, whose cost is
+``min_k -log(w_k N_k(z))``. Each refit lowers (or keeps) the energy for the
+current labelling, so the recorded energy never increases.
 
-Colours are RGB in 0..255. Costs are negative log-likelihoods in nats.
-
-Speed: a Gaussian's Mahalanobis distance is linear in the quadratic colour
-features ``phi(z) = [c_r^2, c_g^2, c_b^2, 2 c_r c_g, 2 c_r c_b, 2 c_g c_b, c_r, c_g, c_b, 1]``
-(``c = z - 128``), so the costs of every pixel under every component are one
-matrix product ``phi @ A``, and the sufficient statistics of a fit are sums of phi.
+Costs are negative log-likelihoods in nats. Speed: a Gaussian's Mahalanobis
+distance is linear in the quadratic colour features
+``phi(z) = [c_r^2, c_g^2, c_b^2, 2 c_r c_g, 2 c_r c_b, 2 c_g c_b, c_r, c_g, c_b, 1]``
+(``c = z - 128``), so the costs of every distinct colour under every component
+are one matrix product ``phi @ A``, and the sufficient statistics of a fit are
+(weighted) sums of phi.
 """
 from __future__ import annotations
 

@@ -50,11 +50,12 @@ from skimage.segmentation import watershed
 
 from ..core.image import as_map, as_rgb_image
 from .gmm import (
-    COLOR_MODELS, DEFAULT_MIN_VARIANCE, color_features, feature_sums, kmeans_centres, label_costs, mixture_from_sums,
+    color_features, feature_sums, kmeans_centres, label_costs, mixture_from_sums,
     nearest_centre, responsibilities, unique_colors,
 )
 from .init import Initialisation, make_initialisation
 from .pairwise import NEIGHBOUR_OFFSETS, contrast_scale, cut_cost, pair_slices, pairwise_weights
+from .settings import GraphCutSettings, resolve_settings
 from .trace import GraphCutTrace, IterationState
 from .unary import prior_costs
 
@@ -65,7 +66,6 @@ _KMEANS_SAMPLES = 8000  # pixels drawn per model to seed the colour models
 MOVE_SETS = ("all", "coarse", "superpixels", "hybrid", "band")
 LATER_MOVE = "hybrid"
 FIRST_MOVE = "coarse"
-HYBRID_DILATION = 0  # grow the one-by-one pixels of a hybrid move by this many pixels
 COARSE_FRACTION = 0.6  # share of a run's iterations before the narrow-band moves
 COARSE_BLOCK = 3  # block side of the first cut's coarse grid, in pixels
 BAND_WIDTH = 4  # pixels either side of the boundary that a band move may relabel
@@ -81,19 +81,10 @@ def graph_cut(
     fg_seeds=None,
     bg_seeds=None,
     prior=None,
-    prior_weight: float = 0.5,
     refinement=None,
-    pairwise: str | None = None,
-    gamma: float = 50.0,
-    beta: float = 1.0,
-    n_components: int = 5,
-    color_model: str = "mixture",
-    max_iterations: int = 10,
-    tolerance: float = 1e-3,
-    min_variance: float = DEFAULT_MIN_VARIANCE,
-    multiscale: bool = True,
+    settings: GraphCutSettings | None = None,
     callback=None,
-    seed: int = 0,
+    **overrides,
 ) -> GraphCutTrace:
     """Segment an object by iterated graph cuts and record every iteration.
 
@@ -109,115 +100,84 @@ def graph_cut(
     fg_seeds, bg_seeds : (H, W) bool, optional
         Extra pixels fixed to object / background (clicks, scribbles).
     prior : (H, W) float32 in [0, 1], optional
-        Per-pixel object probability blended into the unary term.
-    prior_weight : float in [0, 1]
-        Weight of the prior's ``-log p`` against the colour cost.
+        Per-pixel object probability blended into the unary term (``settings.prior_weight``).
     refinement : (H, W) float32 in [0, 1], optional
         Refinement map R (high on object edges) for the boundary-aware term.
-    pairwise : {"contrast", "boundary", "combined"}, optional
-        Pairwise term. Default: "boundary" when ``refinement`` is given, else "contrast".
-    gamma : float
-        Weight of the pairwise term (GrabCut uses 50).
-    beta : float
-        Boundary-aware term strength, ``w = max(0, 1 - beta (R_i + R_j) / 2)``.
-    n_components : int
-        Gaussian components per colour model.
-    color_model : {"mixture", "component"}
-        Unary colour cost: the whole mixture's ``-log sum_k w_k N_k`` refitted by
-        one EM step per iteration (default, like OpenCV), or the best single
-        component's ``min_k -log(w_k N_k)`` refitted from hard assignments (the
-        GrabCut paper). Both keep the energy non-increasing.
-    max_iterations : int
-        Upper bound on iterations.
-    tolerance : float
-        Stop once, at full resolution, the fraction of free pixels that changed
-        label falls below it. ``0`` runs exactly ``max_iterations``.
-    min_variance : float
-        Covariance eigenvalue floor, (colour levels)^2.
-    multiscale : bool
-        Coarse-to-fine move sets (fast; see module notes) or plain full-resolution cuts.
+    settings : GraphCutSettings, optional
+        Every parameter of the optimisation (default ``GraphCutSettings()``).
     callback : callable, optional
         ``callback(state: IterationState)`` after every iteration; returning
         ``False`` stops the optimisation.
-    seed : int
-        Seed of the k-means initialisation (results are deterministic).
+    **overrides
+        Fields of :class:`GraphCutSettings` to change, e.g. ``gamma=10,
+        max_iterations=5`` (shorthand for ``settings=settings.replace(...)``).
 
     Returns
     -------
     GraphCutTrace
-        ``trace.final_mask`` is the (H, W) bool result.
+        ``trace.final_mask`` is the (H, W) bool result; ``trace.settings`` the
+        settings it ran with.
 
     Raises
     ------
     ValueError
         Bad image/box/mask/trimap/maps, an initial labelling with no object or
-        no background pixels to learn colours from, or invalid parameters.
+        no background pixels to learn colours from, or invalid settings.
+    TypeError
+        An unknown setting name.
     """
     solver = GraphCutSolver(
         image, box=box, mask=mask, trimap=trimap, fg_seeds=fg_seeds, bg_seeds=bg_seeds, prior=prior,
-        prior_weight=prior_weight, refinement=refinement, pairwise=pairwise, gamma=gamma, beta=beta,
-        n_components=n_components, color_model=color_model, min_variance=min_variance, multiscale=multiscale, seed=seed,
+        refinement=refinement, settings=resolve_settings(settings, overrides),
     )
-    return solver.run(max_iterations, tolerance, callback)
+    return solver.run(callback=callback)
 
 
 class GraphCutSolver:
     """The iterated graph cut as an object you can run, step and continue.
 
-    ``GraphCutSolver(image, **options).run(...)`` is what :func:`graph_cut` does
-    (same options, see there). Keep the solver to add iterations later
+    ``GraphCutSolver(image, settings=..., box=...).run()`` is what :func:`graph_cut`
+    does (same arguments, see there). Keep the solver to add iterations later
     (:meth:`run` again, or :meth:`step`), or rebuild one from a finished trace
     with :meth:`resume`; both continue exactly where the recorded run stopped.
+    :meth:`restart` re-runs a trace's problem with other settings.
     """
 
     def __init__(
         self, image, *, box=None, mask=None, trimap=None, fg_seeds=None, bg_seeds=None, prior=None,
-        prior_weight: float = 0.5, refinement=None, pairwise: str | None = None, gamma: float = 50.0,
-        beta: float = 1.0, n_components: int = 5, color_model: str = "mixture",
-        min_variance: float = DEFAULT_MIN_VARIANCE,
-        multiscale: bool = True, seed: int = 0, _initialisation=None,
+        refinement=None, settings: GraphCutSettings | None = None, initialisation: Initialisation | None = None,
     ):
         image = as_rgb_image(image)
         h, w = image.shape[:2]
-        if n_components < 1 or gamma < 0 or beta < 0 or not 0 <= prior_weight <= 1:
-            raise ValueError("need n_components >= 1, gamma >= 0, beta >= 0 and 0 <= prior_weight <= 1")
-        if color_model not in COLOR_MODELS:
-            raise ValueError(f"color_model must be one of {COLOR_MODELS}, got {color_model!r}")
-        init = _initialisation or make_initialisation(
+        settings = resolve_settings(settings, {})
+        init = initialisation or make_initialisation(
             (h, w), box=box, mask=mask, trimap=trimap, fg_seeds=fg_seeds, bg_seeds=bg_seeds
         )
         self.image = image
         self.prior = None if prior is None else as_map(prior, (h, w), "prior")
         self.refinement = None if refinement is None else as_map(refinement, (h, w), "refinement")
-        self.settings = dict(
-            pairwise=pairwise or ("boundary" if self.refinement is not None else "contrast"), gamma=gamma, beta=beta,
-            n_components=n_components, color_model=color_model,
-            prior_weight=prior_weight if self.prior is not None else 0.0,
-            min_variance=min_variance, multiscale=multiscale, seed=seed,
-        )
+        if settings.pairwise is None:
+            settings = settings.replace(pairwise="boundary" if self.refinement is not None else "contrast")
+        if settings.pairwise != "contrast" and self.refinement is None:
+            raise ValueError(f"pairwise={settings.pairwise!r} needs a refinement map (HxW float in [0, 1])")
+        self.settings = settings
         self.initialisation = init
-        self._problem = _Problem(image, init, self.prior, self.refinement, self.settings)
+        self._problem = _Problem(image, init, self.prior, self.refinement, settings)
         self.labels = self._problem.initial_labels
         self.states: list[IterationState] = []
         self.converged = False
         self._early_phase = None  # coarse/hybrid moves still to come; decided by the first run
 
     @classmethod
-    def restart(cls, trace: GraphCutTrace, **changes) -> "GraphCutSolver":
+    def restart(cls, trace: GraphCutTrace, settings: GraphCutSettings | None = None, **changes) -> "GraphCutSolver":
         """A new solver on ``trace``'s image, prior, refinement and initialisation,
-        with its settings, except those in ``changes`` (e.g. ``gamma=10``)."""
+        with ``settings`` (default: the trace's) and ``changes`` to them (e.g. ``gamma=10``)."""
         if trace.image is None:
             raise ValueError("this trace does not hold its image; it cannot be restarted or resumed")
-        unknown = set(changes) - set(trace.settings)
-        if unknown:
-            raise ValueError(f"unknown settings {sorted(unknown)}; known: {sorted(trace.settings)}")
-        s = {**trace.settings, **changes}
         init = Initialisation(trace.initial_mask, trace.fixed_foreground, trace.fixed_background)
         return cls(
-            trace.image, prior=trace.prior, prior_weight=s["prior_weight"] or 0.5, refinement=trace.refinement,
-            pairwise=s["pairwise"], gamma=s["gamma"], beta=s["beta"], n_components=s["n_components"],
-            color_model=s["color_model"], min_variance=s["min_variance"], multiscale=s["multiscale"], seed=s["seed"],
-            _initialisation=init,
+            trace.image, prior=trace.prior, refinement=trace.refinement,
+            settings=resolve_settings(settings or trace.settings, changes), initialisation=init,
         )
 
     @classmethod
@@ -264,20 +224,24 @@ class GraphCutSolver:
             return FIRST_MOVE if self._early_phase else "all"
         if self._early_phase:
             return LATER_MOVE
-        return "band" if self.settings["multiscale"] else "all"
+        return "band" if self.settings.multiscale else "all"
 
-    def run(self, max_iterations: int = 10, tolerance: float = 1e-3, callback=None) -> GraphCutTrace:
-        """Run up to ``max_iterations`` more iterations; returns the whole trace so far.
+    def run(self, max_iterations: int | None = None, tolerance: float | None = None, callback=None) -> GraphCutTrace:
+        """Run up to ``max_iterations`` more iterations (default ``settings.max_iterations``);
+        returns the whole trace so far.
 
         A multiscale run makes a coarse first cut, hybrid moves for 60% of the
         budget (or until they settle), then band moves. Stops early once a
-        full-resolution iteration changes fewer than ``tolerance`` times the free
-        pixels (``0`` runs them all), or when ``callback(state)`` returns False.
+        full-resolution iteration changes fewer than ``tolerance`` (default
+        ``settings.tolerance``) times the free pixels (``0`` runs them all), or
+        when ``callback(state)`` returns False.
         """
+        max_iterations = self.settings.max_iterations if max_iterations is None else max_iterations
+        tolerance = self.settings.tolerance if tolerance is None else tolerance
         if max_iterations < 0:
             raise ValueError(f"max_iterations must be >= 0, got {max_iterations}")
         if self._early_phase is None:
-            self._early_phase = self.settings["multiscale"] and max_iterations >= 2
+            self._early_phase = self.settings.multiscale and max_iterations >= 2
         if not self._problem.free.any():
             max_iterations = 0  # every pixel fixed: the constraints are the answer
         self.converged = False
@@ -299,7 +263,7 @@ class GraphCutSolver:
         return GraphCutTrace(
             initial_mask=problem.initial_labels, fixed_foreground=self.initialisation.fixed_foreground,
             fixed_background=self.initialisation.fixed_background, iterations=tuple(self.states),
-            converged=self.converged, settings=dict(self.settings), pairwise_weights=problem.weights,
+            converged=self.converged, settings=self.settings, pairwise_weights=problem.weights,
             superpixels=problem.superpixels, region=problem.region, image=self.image, prior=self.prior,
             refinement=self.refinement,
         )
@@ -317,10 +281,10 @@ class _Problem:
     def __init__(self, image, init, prior, refinement, settings):
         h, w = image.shape[:2]
         self.shape = (h, w)
-        self.k = settings["n_components"]
-        self.gamma = settings["gamma"]
-        self.min_variance = settings["min_variance"]
-        self.color_model = settings["color_model"]
+        self.k = settings.n_components
+        self.gamma = settings.gamma
+        self.min_variance = settings.min_variance
+        self.color_model = settings.color_model
         self.free = init.free
         self.n_free = int(self.free.sum())
         self._image = image
@@ -335,9 +299,9 @@ class _Problem:
         region = (slice(self.region[0], self.region[1]), slice(self.region[2], self.region[3]))
         self.weights = np.zeros((4, h, w), np.float32)
         # The contrast scale comes from the whole image (GrabCut's definition), not the crop.
-        beta_c = contrast_scale(image) if settings["pairwise"] != "boundary" else None
+        beta_c = contrast_scale(image) if settings.pairwise != "boundary" else None
         self.weights[(slice(None),) + region] = pairwise_weights(
-            image[region], settings["pairwise"], None if refinement is None else refinement[region], settings["beta"],
+            image[region], settings.pairwise, None if refinement is None else refinement[region], settings.beta,
             beta_c,
         )
         self.index = index[region]
@@ -352,7 +316,7 @@ class _Problem:
             np.bincount(index[outside & outside_labels], minlength=self.n_colors).astype(np.float64),
         ]
         self.region_counts = np.bincount(self.index.reshape(-1), minlength=self.n_colors).astype(np.float64)
-        self.prior_weight = settings["prior_weight"]
+        self.prior_weight = settings.prior_weight if prior is not None else 0.0  # no prior map: colour alone
         self.prior_region = None
         self.prior_outside_energy = 0.0
         if prior is not None:
@@ -361,7 +325,7 @@ class _Problem:
             self.prior_outside_energy = float(
                 costs[1][outside & outside_labels].sum(dtype=np.float64) + costs[0][outside & ~outside_labels].sum(dtype=np.float64)
             )
-        rng = np.random.default_rng(settings["seed"])
+        rng = np.random.default_rng(settings.seed)
         labels = init.labels
         if init.labels_from_colour:
             self.models = self._initial_models(image, index, labels, ~self.free, rng)
@@ -528,8 +492,6 @@ class _Problem:
             # move one by one; the rest move as superpixel parts.
             disagree = np.where(current, u_fg > u_bg, u_bg > u_fg)
             uncertain = disagree | _near_boundary(current, 2)
-            if HYBRID_DILATION:
-                uncertain = ndimage.binary_dilation(uncertain, iterations=HYBRID_DILATION)
             single = movable & uncertain
             parts = 2 * self._region_superpixels() + current
             n_parts = int(parts.max()) + 1

@@ -9,7 +9,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .gmm import GaussianMixture
+from ..core.crops import CropWindow
+from .gmm import GaussianMixture, color_features, unique_colors
+from .settings import GraphCutSettings
+from .unary import color_unary_difference, prior_costs
 
 
 @dataclass(frozen=True)
@@ -110,8 +113,8 @@ class GraphCutTrace:
     converged : bool
         True when the changed fraction fell below the tolerance before the
         iteration limit.
-    settings : dict
-        The parameters of the run (gamma, beta, pairwise kind, components, ...).
+    settings : GraphCutSettings
+        The parameters of the run (with the pairwise kind resolved).
     pairwise_weights : (4, H, W) float32
         Edge weights per neighbour direction, without gamma (see ``graphcut.pairwise``);
         zero outside the free pixels' bounding box (edges there join two fixed
@@ -134,7 +137,7 @@ class GraphCutTrace:
     fixed_background: np.ndarray
     iterations: tuple[IterationState, ...]
     converged: bool
-    settings: dict = field(default_factory=dict)
+    settings: GraphCutSettings = field(default_factory=GraphCutSettings)
     pairwise_weights: np.ndarray | None = field(default=None, repr=False)
     superpixels: np.ndarray | None = field(default=None, repr=False)
     region: tuple[int, int, int, int] | None = None
@@ -166,31 +169,45 @@ class GraphCutTrace:
         """(n_iterations,) float64 total energy per iteration."""
         return np.array([s.energy for s in self.iterations], np.float64)
 
-    def unary_map(self, i: int = -1) -> np.ndarray:
+    def unary_map(self, i: int = -1, size: tuple[int, int] | None = None) -> np.ndarray:
         """Object cost minus background cost per pixel under iteration ``i``'s
-        colour models (and the prior, if any), (H, W) float32 in nats.
+        colour models (and the prior, if any), float32 in nats.
 
         Negative where the unary term prefers the object. Derived from the
         recorded models, so no iteration is re-run.
-        """
-        from .gmm import color_features, unique_colors
-        from .unary import colour_unary_difference, prior_costs
 
+        Parameters
+        ----------
+        i : int
+            Iteration index (0-based, negative from the end).
+        size : (h, w), optional
+            Evaluate only at the pixel under the centre of each cell of an h x w grid
+            over the image (a display-size map: exact values, no blending); default
+            every pixel, (H, W).
+        """
         state = self.iterations[i]
-        table = getattr(self, "_colour_table", None)
-        if table is None:  # distinct colours once per trace: later maps cost one small matrix product
-            colors, index = unique_colors(self.image)
-            table = (color_features(colors), index)
-            object.__setattr__(self, "_colour_table", table)
-        features, index = table
-        difference = colour_unary_difference(
-            state.background_model, state.foreground_model, features, self.settings.get("color_model", "mixture")
+        features, index, samples = self._color_table(size)
+        difference = color_unary_difference(
+            state.background_model, state.foreground_model, features, self.settings.color_model
         )[index]
-        weight = self.settings.get("prior_weight", 0.0)
+        weight = self.settings.prior_weight
         if self.prior is not None and weight > 0:
-            prior_bg, prior_fg = prior_costs(self.prior, weight)
+            prior = self.prior if samples is None else self.prior[samples]
+            prior_bg, prior_fg = prior_costs(prior, weight)
             difference = (1 - weight) * difference + (prior_fg - prior_bg)
         return difference.astype(np.float32)
+
+    def _color_table(self, size):
+        """Distinct colours (as cost features) of the image, or of its display samples, and each
+        sampled pixel's colour index: computed once per size, so later maps cost one small product."""
+        tables = self.__dict__.setdefault("_color_tables", {})
+        key = None if size is None else (int(size[0]), int(size[1]))
+        if key not in tables:
+            samples = None if key is None else np.ix_(*CropWindow.whole(self.image.shape[:2], key).nearest_pixels())
+            pixels = self.image if samples is None else np.ascontiguousarray(self.image[samples])
+            colors, index = unique_colors(pixels)
+            tables[key] = (color_features(colors), index, samples)
+        return tables[key]
 
     def pairwise_map(self) -> np.ndarray:
         """Mean weight of each pixel's edges to its 8 neighbours, (H, W) float32 in [0, 1]

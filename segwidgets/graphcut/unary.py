@@ -15,7 +15,7 @@ def prior_costs(prior: np.ndarray, weight: float) -> tuple[np.ndarray, np.ndarra
     return weight * -np.log1p(-p), weight * -np.log(p)
 
 
-def colour_unary_difference(
+def color_unary_difference(
     background: GaussianMixture, foreground: GaussianMixture, features: np.ndarray, color_model: str
 ) -> np.ndarray:
     """Object minus background colour cost for (10, N) colour features, (N,) float32 nats."""

@@ -4,16 +4,15 @@ from __future__ import annotations
 import torch
 
 from .objectness import ObjectnessNet
+from .planes import PROXIMITY_RADIUS, proximity_planes
 
 #: Extra input planes: positive-click proximity, negative-click proximity, previous mask.
 CLICK_PLANES = 3
-#: Proximity falls from 1 at a click to 0 at this fraction of the input's longest side.
-CLICK_RADIUS = 0.15
 
 
 def click_planes(clicks: torch.Tensor, size: tuple[int, int], previous: torch.Tensor | None = None,
-                 radius: float = CLICK_RADIUS) -> torch.Tensor:
-    """Encode clicks as (N, 3, H, W) planes.
+                 radius: float = PROXIMITY_RADIUS) -> torch.Tensor:
+    """Encode a batch of clicks as (N, 3, H, W) planes (training; inference goes through the engine).
 
     Parameters
     ----------
@@ -28,25 +27,13 @@ def click_planes(clicks: torch.Tensor, size: tuple[int, int], previous: torch.Te
 
     Returns
     -------
-    (N, 3, H, W): ``1 - min(d / r, 1)`` with ``d`` the distance to the nearest
-    positive (plane 0) / negative (plane 1) click, and the previous mask (plane 2).
+    (N, 3, H, W): proximity to the nearest positive (plane 0) / negative (plane 1)
+    click (see ``nets.planes.proximity_planes``), and the previous mask (plane 2).
     """
     n = clicks.shape[0]
     h, w = size
-    device = clicks.device
-    ys = torch.arange(h, device=device, dtype=torch.float32) + 0.5
-    xs = torch.arange(w, device=device, dtype=torch.float32) + 0.5
-    r = radius * max(h, w)
-    planes = []
-    for sign in (1.0, -1.0):
-        chosen = clicks[..., 2] == sign  # (N, K)
-        dy = ys.view(1, 1, h, 1) - clicks[..., 1].view(n, -1, 1, 1)
-        dx = xs.view(1, 1, 1, w) - clicks[..., 0].view(n, -1, 1, 1)
-        d = torch.sqrt(dy**2 + dx**2)  # (N, K, H, W)
-        d = torch.where(chosen.view(n, -1, 1, 1), d, torch.full_like(d, float("inf")))
-        nearest = d.min(dim=1).values if d.shape[1] else torch.full((n, h, w), float("inf"), device=device)
-        planes.append(1 - (nearest / r).clamp(max=1))
-    prev = previous[:, 0].float() if previous is not None else torch.zeros((n, h, w), device=device)
+    planes = [proximity_planes(clicks[..., :2], clicks[..., 2] == sign, size, radius) for sign in (1.0, -1.0)]
+    prev = previous[:, 0].float() if previous is not None else torch.zeros((n, h, w), device=clicks.device)
     return torch.stack(planes + [prev], dim=1)
 
 

@@ -30,8 +30,8 @@ class ObjectnessNet(nn.Module):
 
     ``forward(x)`` takes (N, 3 + extra_channels, H, W), RGB in [0, 1] (any H, W),
     and returns (N, 2, H, W) logits: channel 0 for P, channel 1 for B.
-    ``encode`` / ``decode`` split the work so the encoder features of an image
-    can be cached (RGB-only networks).
+    ``encode(x)`` returns the encoder's five feature maps (strides 2..32 of the
+    input padded to a multiple of 32): what the engine caches per image.
     """
 
     def __init__(self, extra_channels: int = 0):
@@ -41,17 +41,16 @@ class ObjectnessNet(nn.Module):
         self.probability_head = MapHead(self.decoder.out_channels)
         self.boundary_head = MapHead(self.decoder.out_channels)
 
-    def encode(self, x: torch.Tensor):
-        x, size = pad_to_stride(x)
-        return self.encoder(x), size
+    def encode(self, x: torch.Tensor) -> list[torch.Tensor]:
+        return self.encoder(pad_to_stride(x)[0])
 
-    def decode(self, encoded) -> torch.Tensor:
-        features, (h, w) = encoded
+    def decode(self, features: list[torch.Tensor], size: tuple[int, int]) -> torch.Tensor:
+        """(N, 2, h, w) logits from :meth:`encode`'s features of an (h, w) input."""
         trunk = self.decoder(features)
         logits = torch.cat(
             [self.probability_head(trunk, features[0]), self.boundary_head(trunk, features[0])], dim=1
         )
-        return logits[..., :h, :w]
+        return logits[..., : size[0], : size[1]]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.decode(self.encode(x))
+        return self.decode(self.encode(x), tuple(x.shape[-2:]))

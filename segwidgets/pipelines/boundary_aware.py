@@ -1,18 +1,22 @@
 """Boundary-aware object segmentation: probability (P) and boundary (B) networks,
 the refinement map R = P * B, crop expansion and a joint graph-cut optimisation.
 
-Steps of :func:`segment_object`:
+:func:`segment_object` is three named steps, each usable on its own:
 
-1. Find the object: a user box, a user point, or automatically the most
-   prominent connected region of P on the whole image (size x centrality x
-   confidence).
-2. Crop a square around it with a margin and run both networks on the crop.
-3. Crop expansion: while R has pixels near a crop side that still lies inside
-   the image, grow the crop on that side and run the networks again.
-4. Iterated graph cut on the final crop: colour GMM unary blended with -log P,
-   pairwise term cheap to cut where R (and the colour contrast) says edge;
-   holes filled.
-5. Map the mask back to the full image.
+1. :func:`locate` -- find the object: a user box, a user point, or automatically
+   the most prominent connected region of P on the whole image (size x
+   centrality x confidence). The whole-image pass depends on the image alone,
+   so the engine caches it per image.
+2. :func:`expand_crop` -- crop a square around it with a margin (a
+   ``core.crops.CropWindow``) and run both networks on it; while R has pixels
+   near a crop side that still lies inside the image, grow the crop on that
+   side and run them again.
+3. :func:`refine_crop` -- the shared graph-cut step (``pipelines.refine``) on the
+   final crop: colour GMM unary blended with -log P, pairwise term cheap to cut
+   where R (and the colour contrast) says edge; a box's outside and a point are
+   hard constraints; holes filled. The result is mapped back to the full image.
+
+numpy in, :class:`BoundaryAwareResult` out; tensors stay inside the engine.
 """
 from __future__ import annotations
 
@@ -21,24 +25,21 @@ import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
-import torch
 from scipy import ndimage
 
-from ..core.crops import square_box
-from ..core.engine import get_default_engine, register_model
-from ..core.image import as_box, as_rgb_image
-from ..graphcut import fill_holes, graph_cut
-from ..graphcut.trace import GraphCutTrace
-from ..nets import ObjectnessNet
-from ._crops import crop_input, grow_box, image_tensor, maps_to_region, region_of, region_to_frame, touched_sides
-from ._refine import uncertain_region
+from ..core.crops import CropWindow
+from ..core.engine import get_default_engine
+from ..core.image import as_box, as_point, as_rgb_image
+from ..graphcut import GraphCutSettings, GraphCutTrace
+from .refine import Refinement, Seeds, refine_with_graph_cut
 
 #: Images whose pixel values vary less than this (standard deviation, levels) have nothing to segment.
 BLANK_STD = 2.0
 
 MODEL_NAME = "objectness"
-WEIGHTS_FILE = "objectness.safetensors"
-register_model(MODEL_NAME, ObjectnessNet, WEIGHTS_FILE)
+
+#: Graph-cut settings of the joint optimisation (chosen on the validation split).
+DEFAULT_GRAPH_CUT = GraphCutSettings(pairwise="combined", prior_weight=0.7, gamma=10.0, beta=1.0, max_iterations=5)
 
 
 @dataclass(frozen=True)
@@ -47,19 +48,25 @@ class CropStep:
 
     Attributes
     ----------
-    box : (x0, y0, x1, y1) floats
-        The crop in full-image pixels (may extend past the image; that part is zeros).
+    window : CropWindow
+        The crop (``window.box`` in full-image pixels, may extend past the image,
+        that part is zeros) and the network input size.
     touched : tuple of str
         Sides ("left", "top", "right", "bottom") where R came within the threshold
         of the crop edge; the next crop grows on these. Empty for the last step.
     probability, boundary : (h, w) float32
-        P and B at network resolution over ``box``.
+        P and B at network resolution over the window.
     """
 
-    box: tuple[float, float, float, float]
+    window: CropWindow
     touched: tuple[str, ...]
     probability: np.ndarray = field(repr=False)
     boundary: np.ndarray = field(repr=False)
+
+    @property
+    def box(self) -> tuple[float, float, float, float]:
+        """The crop ``(x0, y0, x1, y1)`` in full-image pixels."""
+        return self.window.box
 
 
 @dataclass(frozen=True)
@@ -108,13 +115,6 @@ class BoundaryAwareResult:
         """``(rows, cols)`` slices of the crop, e.g. ``image[result.crop_slices()]``."""
         x0, y0, x1, y1 = self.crop
         return slice(y0, y1), slice(x0, x1)
-
-
-def _run_networks(model, image_t, box, net_size, device, dtype):
-    """P and B (2, h, w) torch over ``box``."""
-    with torch.inference_mode():
-        x = crop_input(image_t, box, net_size).to(dtype)
-        return torch.sigmoid(model(x)[0].float())
 
 
 def locate_object(probability: np.ndarray, point=None, min_area: float = 0.002, threshold: float = 0.5):
@@ -166,6 +166,95 @@ def locate_object(probability: np.ndarray, point=None, min_area: float = 0.002, 
     return int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1
 
 
+def locate(engine, image: np.ndarray, box=None, point=None, net_size: int = 224):
+    """Step 1: the object's box -- the user's, or found in the whole-image P.
+
+    Parameters
+    ----------
+    engine : core.engine.Engine
+    image : (H, W, 3) uint8
+    box : (x0, y0, x1, y1) int, optional
+        A validated user box: returned as is.
+    point : (x, y), optional
+        Prefer the region under this pixel; when P has none there, a window around it.
+    net_size : int
+        Longest side of the whole-image network input.
+
+    Returns
+    -------
+    object_box : (x0, y0, x1, y1) int or None
+        None when nothing was found.
+    whole : CropStep or None
+        The whole-image pass (None with a user box).
+    notes : list of str
+    """
+    if box is not None:
+        return box, None, []
+    h, w = image.shape[:2]
+    window = CropWindow.square((0, 0, w, h), (h, w), net_size)
+    maps = engine.infer(MODEL_NAME, image, window, cache=True)  # image-only: once per image
+    whole = CropStep(window, (), maps["probability"], maps["boundary"])
+    object_box = locate_object(window.to_frame_map(maps["probability"]), point)
+    notes = []
+    if object_box is None and point is not None:
+        side = 0.25 * min(h, w)  # nothing confident under the point: look around it
+        px, py = point
+        object_box = as_box((px - side, py - side, px + side, py + side), (h, w))
+        notes.append("no confident object region at the point; searched a window around it")
+    return object_box, whole, notes
+
+
+def expand_crop(engine, image: np.ndarray, object_box, net_size: int = 224, margin: float = 0.2, expand: bool = True,
+                max_expansions: int = 4, expand_step: float = 0.25, touch_threshold: float = 0.25,
+                touch_band: float = 0.02) -> list[CropStep]:
+    """Step 2: run the networks on a square crop around ``object_box``, growing it
+    while R = P * B runs into a side that lies inside the image.
+
+    Returns every :class:`CropStep`, first to last (the last one touched nothing,
+    or ``max_expansions`` was reached). See :func:`segment_object` for the parameters.
+    """
+    h, w = image.shape[:2]
+    window = CropWindow.square(object_box, (h, w), net_size, scale=1 + 2 * margin)
+    steps = []
+    for attempt in range(max_expansions + 1):
+        maps = engine.infer(MODEL_NAME, image, window)
+        probability, boundary = maps["probability"], maps["boundary"]
+        band = max(2, int(round(touch_band * max(probability.shape))))
+        touched = window.touched_sides(probability * boundary > touch_threshold, band) if expand else ()
+        if attempt == max_expansions:
+            touched = ()
+        steps.append(CropStep(window, touched, probability, boundary))
+        if not touched:
+            break
+        window = window.grown(touched, expand_step)
+    return steps
+
+
+def refine_crop(image: np.ndarray, window: CropWindow, probability: np.ndarray, boundary: np.ndarray, box=None,
+           point=None, band: float | None = None, settings: GraphCutSettings | None = None,
+           callback=None) -> Refinement:
+    """Step 3: the shared graph-cut refinement on the crop's pixels.
+
+    ``probability`` and ``boundary`` are (H_r, W_r) maps on ``window.region``; a
+    box's outside is fixed background and a point a fixed object pixel. The
+    returned mask and trace are in region coordinates.
+    """
+    x0, y0, x1, y1 = window.region
+    outside_box = np.zeros(probability.shape, bool)
+    if box is not None:
+        outside_box[:] = True
+        bx0, by0, bx1, by1 = box
+        outside_box[max(0, by0 - y0):max(0, by1 - y0), max(0, bx0 - x0):max(0, bx1 - x0)] = False
+    on_point = np.zeros_like(outside_box)
+    if point is not None and x0 <= point[0] < x1 and y0 <= point[1] < y1:
+        on_point[int(point[1]) - y0, int(point[0]) - x0] = True  # the user's point wins over the box
+    band_px = None if band is None else max(3.0, band * max(probability.shape))
+    return refine_with_graph_cut(
+        image[y0:y1, x0:x1], probability, boundary, Seeds(on_point, outside_box & ~on_point),
+        settings or DEFAULT_GRAPH_CUT, band_px=band_px, callback=callback,
+    )
+
+
 def segment_object(
     image,
     box=None,
@@ -180,15 +269,11 @@ def segment_object(
     touch_threshold: float = 0.25,
     touch_band: float = 0.02,
     refine: bool = True,
-    band: float | None = 0.05,
-    pairwise: str = "combined",
-    prior_weight: float = 0.7,
-    gamma: float = 10.0,
-    beta: float = 1.0,
-    iterations: int = 5,
+    band: float | None = None,
+    settings: GraphCutSettings | None = None,
     callback=None,
 ) -> BoundaryAwareResult:
-    """Segment one object with the boundary-aware method.
+    """Segment one object with the boundary-aware method (:func:`locate`, :func:`expand_crop`, :func:`refine_crop`).
 
     Parameters
     ----------
@@ -218,15 +303,11 @@ def segment_object(
     band : float or None
         Confine the graph cut to pixels within ``band`` x the crop's longest side
         (at least 3 px) of the ``P > 0.5`` edge or with 0.2 < P < 0.8; the rest
-        keeps the networks' label as a hard constraint. None frees the whole crop.
-    pairwise : {"boundary", "combined", "contrast"}
-        Pairwise term: R alone, R times colour contrast, or colour contrast only.
-    prior_weight : float in [0, 1]
-        Weight of ``-log P`` against the colour GMM cost in the unary term.
-    gamma, beta : float
-        Pairwise weight and boundary-term strength (see ``graphcut.graph_cut``).
-    iterations : int
-        Maximum graph-cut iterations (stops earlier on convergence).
+        keeps the networks' label as a hard constraint. None (default) frees the
+        whole crop: what the benchmarked settings were chosen with.
+    settings : GraphCutSettings, optional
+        Graph-cut parameters; default :data:`DEFAULT_GRAPH_CUT` (combined pairwise term,
+        prior weight 0.7, gamma 10, beta 1, at most 5 iterations).
     callback : callable, optional
         ``callback(state)`` after each graph-cut iteration.
 
@@ -246,130 +327,59 @@ def segment_object(
     t_start = time.perf_counter()
     image = as_rgb_image(image)
     h, w = image.shape[:2]
-    if box is not None:
-        box = as_box(box, (h, w))
-    if point is not None:
-        px, py = _as_point(point, (h, w))
+    box = None if box is None else as_box(box, (h, w))
+    point = None if point is None else tuple(int(v) for v in as_point(point, (h, w)))
     engine = engine or get_default_engine()
-    model = engine.model(MODEL_NAME)
-    device, dtype = engine.device, engine.dtype
-    image_t = image_tensor(image, device)
-    notes: list[str] = []
-    timings = {}
-
+    engine.model(MODEL_NAME)  # missing weights fail here, before any work
     source = "box" if box is not None else "point" if point is not None else "auto"
 
-    def no_object(message, full=None, whole=None, maps=None):
-        warnings.warn(message, stacklevel=3)
-        empty = np.zeros((h, w), bool)
-        zeros = np.zeros((h, w), np.float32)
-        p_full, b_full = (full[0], full[1]) if full is not None else (zeros, zeros)
-        history = (CropStep(whole, (), *_np(maps)),) if maps is not None else ()
-        return BoundaryAwareResult(
-            mask=empty, probability=p_full, boundary=b_full, refinement=p_full * b_full, net_mask=empty,
-            object_box=None, source=source, crop=(0, 0, w, h), crop_history=history, trace=None,
-            timings={"total": time.perf_counter() - t_start}, warnings=(message,),
-        )
-
     if float(image.std()) < BLANK_STD:
-        return no_object(f"no object found: the image is blank (pixel standard deviation < {BLANK_STD} levels)")
-    object_box = box
+        return _no_object(f"no object found: the image is blank (pixel standard deviation < {BLANK_STD} levels)",
+                          (h, w), source, None, t_start)
+    object_box, whole, notes = locate(engine, image, box, point, net_size)
     if object_box is None:
-        whole = square_box((0, 0, w, h))
-        maps = _run_networks(model, image_t, whole, net_size, device, dtype)
-        full = maps_to_region(maps, whole, (0, 0, w, h))
-        object_box = locate_object(full[0], None if point is None else (px, py))
-        if object_box is None and point is not None:
-            side = 0.25 * min(h, w)  # nothing confident under the point: look around it
-            object_box = as_box((px - side, py - side, px + side, py + side), (h, w))
-            notes.append("no confident object region at the point; searched a window around it")
-        if object_box is None:
-            return no_object("no object found: the probability network found no region above 0.5", full, whole, maps)
-    timings["locate"] = time.perf_counter() - t_start
+        return _no_object("no object found: the probability network found no region above 0.5", (h, w), source,
+                          whole, t_start)
+    timings = {"locate": time.perf_counter() - t_start}
 
-    # Crop, run the networks, grow the crop while R runs into its sides.
     t0 = time.perf_counter()
-    crop_box = square_box(object_box, 1 + 2 * margin)
-    history = []
-    for attempt in range(max_expansions + 1):
-        maps = _run_networks(model, image_t, crop_box, net_size, device, dtype)
-        probability, boundary = _np(maps)
-        band = max(2, int(round(touch_band * max(probability.shape))))
-        touched = touched_sides(probability * boundary, crop_box, (h, w), touch_threshold, band) if expand else ()
-        if attempt == max_expansions:
-            touched = ()
-        history.append(CropStep(crop_box, touched, probability, boundary))
-        if not touched:
-            break
-        crop_box = grow_box(crop_box, touched, expand_step, (h, w))
-    region = region_of(crop_box, (h, w))
-    x0, y0, x1, y1 = region
-    p_region, b_region = maps_to_region(maps, crop_box, region)
-    r_region = p_region * b_region
+    steps = expand_crop(engine, image, object_box, net_size, margin, expand, max_expansions, expand_step,
+                        touch_threshold, touch_band)
+    window = steps[-1].window
+    p_region = window.to_frame_map(steps[-1].probability)
+    b_region = window.to_frame_map(steps[-1].boundary)
     timings["networks"] = time.perf_counter() - t0
 
-    # Joint optimisation on the crop.
     t0 = time.perf_counter()
     net_region = p_region > 0.5
-    outside_box = np.zeros_like(net_region)
-    if box is not None:
-        outside_box[:] = True
-        bx0, by0, bx1, by1 = box
-        outside_box[max(0, by0 - y0):max(0, by1 - y0), max(0, bx0 - x0):max(0, bx1 - x0)] = False
-        net_region &= ~outside_box
-    if net_region.any():
-        free = uncertain_region(p_region, None if band is None else max(3.0, band * max(p_region.shape)))
-        start = net_region
-    else:  # the networks see nothing: plain colour segmentation of the box (or the crop)
-        free = np.ones_like(net_region)
-        start = ~outside_box
-        notes.append("the probability network found no object in the crop; the graph cut starts from the box")
-    fg_seeds = net_region & ~free
-    bg_seeds = outside_box | (~net_region & ~free)
-    if point is not None and x0 <= px < x1 and y0 <= py < y1:
-        fg_seeds[py - y0, px - x0] = True
-        bg_seeds[py - y0, px - x0] = False
-        start[py - y0, px - x0] = True
     mask_region, trace = net_region, None
     if refine:
-        try:
-            trace = graph_cut(
-                image[y0:y1, x0:x1], mask=start, fg_seeds=fg_seeds, bg_seeds=bg_seeds, prior=p_region,
-                prior_weight=prior_weight, refinement=r_region, pairwise=pairwise, gamma=gamma, beta=beta,
-                max_iterations=iterations, callback=callback,
-            )
-            mask_region = fill_holes(trace.final_mask)
-        except ValueError as exc:  # degenerate start (e.g. P > 0.5 over the whole crop): keep the networks' mask
-            notes.append(f"graph cut skipped: {exc}")
+        refined = refine_crop(image, window, p_region, b_region, box, point, band, settings, callback)
+        mask_region, trace = refined.mask, refined.trace
+        notes += refined.notes
     timings["graph_cut"] = time.perf_counter() - t0
 
-    def full_frame(region_array, dtype_):
-        return region_to_frame(region_array, region, (h, w), dtype_)
-
-    net_mask = full_frame(p_region > 0.5, bool)
     timings["total"] = time.perf_counter() - t_start
     for note in notes:
         warnings.warn(note, stacklevel=2)
     return BoundaryAwareResult(
-        mask=full_frame(mask_region, bool), probability=full_frame(p_region, np.float32),
-        boundary=full_frame(b_region, np.float32), refinement=full_frame(r_region, np.float32), net_mask=net_mask,
-        object_box=tuple(int(v) for v in object_box), source=source, crop=region, crop_history=tuple(history),
-        trace=trace, timings=timings, warnings=tuple(notes),
+        mask=window.paste(mask_region), probability=window.paste(p_region), boundary=window.paste(b_region),
+        refinement=window.paste(p_region * b_region), net_mask=window.paste(net_region),
+        object_box=tuple(int(v) for v in object_box), source=source, crop=window.region,
+        crop_history=tuple(steps), trace=trace, timings=timings, warnings=tuple(notes),
     )
 
 
-def _np(maps: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
-    arr = maps.detach().float().cpu().numpy()
-    return arr[0], arr[1]
-
-
-def _as_point(point, shape) -> tuple[int, int]:
-    """Validate an ``(x, y)`` pixel; ``ValueError`` when malformed or outside the image."""
+def _no_object(message: str, shape, source: str, whole: CropStep | None, t_start: float) -> BoundaryAwareResult:
+    """An empty result with a warning; keeps the whole-image pass when there was one."""
+    warnings.warn(message, stacklevel=3)
     h, w = shape
-    try:
-        x, y = (float(v) for v in point)
-    except (TypeError, ValueError):
-        raise ValueError(f"expected a point (x, y) of two numbers, got {point!r}") from None
-    if not (0 <= x < w and 0 <= y < h):
-        raise ValueError(f"point {point!r} lies outside the {w}x{h} (width x height) image")
-    return int(x), int(y)
+    empty = np.zeros((h, w), bool)
+    p = b = np.zeros((h, w), np.float32)
+    if whole is not None:
+        p, b = whole.window.to_frame_map(whole.probability), whole.window.to_frame_map(whole.boundary)
+    return BoundaryAwareResult(
+        mask=empty, probability=p, boundary=b, refinement=p * b, net_mask=empty, object_box=None, source=source,
+        crop=(0, 0, w, h), crop_history=() if whole is None else (whole,), trace=None,
+        timings={"total": time.perf_counter() - t_start}, warnings=(message,),
+    )

@@ -5,8 +5,10 @@ import argparse
 import sys
 from pathlib import Path
 
-DEFAULT_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
-DEFAULT_PRETRAINED = DEFAULT_DATA / "pretrained" / "mobilenet_v2_imagenet.pth"
+from ..data import DEFAULT_DATA_ROOT
+
+DEFAULT_SEG = DEFAULT_DATA_ROOT / "seg"
+DEFAULT_PRETRAINED = DEFAULT_DATA_ROOT / "pretrained" / "mobilenet_v2_imagenet.pth"
 
 
 def _common(p: argparse.ArgumentParser, data: Path, steps: int, size: int, batch: int) -> None:
@@ -36,10 +38,10 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m segwidgets.train", description=__doc__)
     sub = parser.add_subparsers(dest="model", required=True)
     obj = sub.add_parser("objectness", help="probability + boundary networks (boundary-aware segmentation)")
-    _common(obj, DEFAULT_DATA / "seg", steps=1800, size=224, batch=8)
+    _common(obj, DEFAULT_SEG, steps=1800, size=224, batch=8)
     obj.add_argument("--pretrained", type=Path, default=DEFAULT_PRETRAINED, help="ImageNet MobileNetV2 state dict")
     click = sub.add_parser("click", help="click segmentation network (simulated clicks)")
-    _common(click, DEFAULT_DATA / "seg", steps=1200, size=224, batch=8)
+    _common(click, DEFAULT_SEG, steps=1200, size=224, batch=8)
     click.add_argument("--init", default=None,
                        help="start from objectness weights (.safetensors, e.g. objectness.safetensors); "
                             "default: ImageNet encoder from --pretrained")

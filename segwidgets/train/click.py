@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..eval.noc import first_click, next_click
+from ..core.click_simulation import first_click, next_click
 from ..nets import ClickNet, click_planes
 from .data import load_items, make_batch
 from .losses import batch_iou, map_loss
@@ -76,8 +76,8 @@ def add_corrections(click_lists, predictions: np.ndarray, targets: np.ndarray) -
         if len(clicks) >= MAX_TRAIN_CLICKS:
             continue
         c = next_click(pred, target)
-        if c is not None:
-            clicks.append((c.x + 0.5, c.y + 0.5, 1.0 if c.positive else -1.0))
+        if c is not None:  # simulated clicks sit at pixel centres, as the click planes expect
+            clicks.append((c.x, c.y, 1.0 if c.positive else -1.0))
 
 
 def forward_with_clicks(model, images, click_lists, previous):
@@ -106,7 +106,7 @@ def run(args) -> dict:
         for target in targets:
             c = first_click(target, rng)
             extra = random_extra_clicks(rng, target, rng.integers(0, 3)) if rng.random() < 0.3 else []
-            click_lists.append([(c.x + 0.5, c.y + 0.5, 1.0)] + extra)
+            click_lists.append([(c.x, c.y, 1.0)] + extra)
         previous = torch.zeros_like(masks)
         rounds = rng.integers(0, MAX_ROUNDS + 1)
         with torch.no_grad():

@@ -1,14 +1,13 @@
 """In-memory image/mask sets and random crops for training.
 
-Images are kept as uint8 tensors; each sample is one affine resample
-(crop + scale + flip in a single ``grid_sample``), so augmentation costs
-little next to the network.
+Images are kept as uint8 arrays; each sample is one resample through
+``core.crops.CropWindow`` (the transform inference uses too, so training crops
+and inference crops agree), then a flip, so augmentation costs little next to
+the network.
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -16,33 +15,22 @@ import torch.nn.functional as F
 from PIL import Image
 from tqdm.auto import tqdm
 
-from ..core.crops import crop_resize, square_box
-from ..eval.io import list_pairs, load_mask, split_pairs
+from ..core.crops import CropWindow, square_box
+from ..data import dataset_folders, list_pairs, load_mask, split_pairs
 
 
 @dataclass
 class Item:
-    """One image (3, H, W) uint8, its mask (1, H, W) uint8 (0/1) and the object box."""
+    """One image (H, W, 3) uint8, its mask (H, W) bool and the object box."""
 
-    image: torch.Tensor
-    mask: torch.Tensor
+    image: np.ndarray
+    mask: np.ndarray
     box: tuple[int, int, int, int]
     name: str
 
 
-def dataset_folders(root) -> list[Path]:
-    """``root`` itself when it holds ``images/`` and ``masks/``, else its sub-folders that do."""
-    root = Path(root)
-    if (root / "images").is_dir() and (root / "masks").is_dir():
-        return [root]
-    folders = sorted(p for p in root.iterdir() if (p / "images").is_dir() and (p / "masks").is_dir())
-    if not folders:
-        raise FileNotFoundError(f"no images/ + masks/ folders in {os.fspath(root)!r}")
-    return folders
-
-
 def load_items(root, split: str, limit: int | None = None, progress: bool = True) -> list[Item]:
-    """Read the ``split`` of every dataset under ``root`` (see ``eval.io.split_pairs``).
+    """Read the ``split`` of every dataset under ``root`` (see ``segwidgets.data.dataset_folders`` and ``split_pairs``).
 
     Masks with no object pixels are skipped (nothing to learn a box from).
     """
@@ -59,8 +47,7 @@ def load_items(root, split: str, limit: int | None = None, progress: bool = True
             continue
         ys, xs = np.nonzero(mask)
         box = (int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1)
-        items.append(Item(torch.from_numpy(image.copy()).permute(2, 0, 1).contiguous(),
-                          torch.from_numpy(mask.astype(np.uint8))[None], box, f"{image_path.parent.parent.name}/{image_path.stem}"))
+        items.append(Item(np.ascontiguousarray(image), mask, box, f"{image_path.parent.parent.name}/{image_path.stem}"))
     return items
 
 
@@ -74,7 +61,7 @@ def edge_band(mask: torch.Tensor, width: int = 2) -> torch.Tensor:
 
 def sample_box(rng: np.random.Generator, item: Item, whole_image_p: float = 0.25, cut_p: float = 0.2):
     """A random square crop box: the whole image, a crop around the object, or one that cuts it."""
-    h, w = item.image.shape[1:]
+    h, w = item.image.shape[:2]
     if rng.random() < whole_image_p:
         box = square_box((0, 0, w, h), rng.uniform(1.0, 1.15))
         shift = 0.05 * (box[2] - box[0])
@@ -87,7 +74,7 @@ def sample_box(rng: np.random.Generator, item: Item, whole_image_p: float = 0.25
     return (box[0] + dx, box[1] + dy, box[2] + dx, box[3] + dy)
 
 
-def colour_jitter(rng: np.random.Generator, image: torch.Tensor) -> torch.Tensor:
+def color_jitter(rng: np.random.Generator, image: torch.Tensor) -> torch.Tensor:
     """Random brightness, contrast and saturation on a (3, H, W) image in [0, 1]."""
     b, c, s = rng.uniform(0.75, 1.25, 3)
     image = image * b
@@ -107,11 +94,12 @@ def make_batch(rng: np.random.Generator, items: list[Item], batch_size: int, siz
         item = items[index]
         box = sample_box(rng, item) if augment else square_box(item.box, 1.4)
         flip = augment and rng.random() < 0.5
-        image = crop_resize(item.image.float() / 255.0, box, (size, size), flip)
-        mask = crop_resize(item.mask.float(), box, (size, size), flip)
-        inside.append(crop_resize(torch.ones_like(item.mask, dtype=torch.float32), box, (size, size), flip) > 0.5)
-        images.append(colour_jitter(rng, image) if augment else image)
-        masks.append((mask > 0.5).float())
+        window = CropWindow(box, (size, size), item.mask.shape)
+        step = -1 if flip else 1  # a left-right mirror of the crop
+        image = torch.from_numpy(np.ascontiguousarray(window.to_local_map(item.image)[:, ::step])).permute(2, 0, 1) / 255.0
+        masks.append(torch.from_numpy(np.ascontiguousarray(window.to_local_mask(item.mask)[None, :, ::step])).float())
+        inside.append(torch.from_numpy(np.ascontiguousarray(window.to_local_mask(np.ones(item.mask.shape, bool))[None, :, ::step])))
+        images.append(color_jitter(rng, image) if augment else image)
     masks = torch.stack(masks)
     # Where the image frame cuts the object there is no object edge to learn.
     inside = torch.stack(inside).float()

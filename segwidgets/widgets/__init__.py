@@ -1,11 +1,17 @@
-"""Jupyter widgets (the only layer that imports ipywidgets / ipycanvas).
+"""Jupyter widgets: the only layer that imports ipywidgets / ipycanvas / ipyevents.
 
-``segwidgets.widgets.overlay`` is plain numpy and imports without them; the
-widget classes load on first access.
+Views only: ``base`` (the view base: status, keep-state-on-error, view menu,
+opacity, save/load, click / brush-stroke / box-drag interactions, redraw on a new
+view), ``canvas`` (the drawing surface), ``click_segmenter`` and
+``iteration_slider``. They call pipelines and draw with ``segwidgets.render``;
+no math happens here. The widget classes load on first access.
 """
 _LAZY = {
     "ImageCanvas": "canvas",
     "PointerEvent": "canvas",
+    "ImageView": "base",
+    "MapView": "base",
+    "WidgetBase": "base",
     "IterationSlider": "iteration_slider",
     "ClickSegmenter": "click_segmenter",
 }

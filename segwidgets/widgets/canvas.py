@@ -1,42 +1,38 @@
-"""The base canvas every segwidgets widget builds on.
+"""``ImageCanvas``: the drawing surface every segwidgets widget builds on.
 
-An image layer, named overlay layers and an annotation layer (ipycanvas
-``MultiCanvas``), pointer events with button and modifier keys reported in
-original-image coordinates (ipyevents, mouse-move throttled in the browser),
-and a status line.
+An image layer, named overlay layers, an annotation layer and a preview layer
+(ipycanvas ``MultiCanvas``), pointer events with button and modifier keys
+reported in original-image coordinates (ipyevents, mouse-move throttled in the
+browser), and a status line.
 
-- Big images are shown at a capped display size; overlays are resized to it
-  before they are sent, so full-resolution arrays never travel.
-- Layers travel as RGBA PNG binary buffers (never JPEG, never base64).
-- Every redraw is batched into one message (``hold_canvas``).
+- Big images are shown at a capped display size through a
+  ``core.crops.CropWindow`` (the transform the pipelines use): overlays are
+  resized to it before they are sent, so full-resolution arrays never travel.
+- Layers travel as lossless PNG binary buffers (never JPEG, never base64).
+- Every redraw is batched into one message (``hold``).
+- Every layer's last content is kept, so a new view of the widget (displayed
+  twice, or the page reloaded) is redrawn when its front end says it is ready.
 """
 from __future__ import annotations
 
 import contextlib
+import html
 from dataclasses import dataclass
 
 import ipywidgets as widgets
 import numpy as np
 from ipycanvas import MultiCanvas, hold_canvas
-from ipycanvas.canvas import COMMANDS
 from ipyevents import Event
 
-from ..core.image import as_rgb_image, resize_longest_side
-from .overlay import encode_png, map_to_rgba, mask_to_rgba, rgb_to_rgba
+from ..core.crops import CropWindow
+from ..core.image import as_rgb_image
+from ..render import encode_png, map_to_rgba, mask_to_rgba, rgb_to_rgba
+from ._ipycanvas import draw_png
 
 _BUTTONS = {0: "left", 1: "middle", 2: "right"}
 _HOLD_DEPTH = 0  # nesting of ImageCanvas.hold() blocks (all canvases share one ipycanvas manager)
 _KINDS = {"mousedown": "down", "mousemove": "move", "mouseup": "up", "mouseleave": "leave"}
-
-
-def put_png(layer, png: bytes) -> None:
-    """Draw PNG bytes at (0, 0) of an ipycanvas ``Canvas`` layer.
-
-    ipycanvas' own ``put_image_data`` re-encodes arrays at zlib level 6 (and RGB
-    ones as JPEG); sending our fast, lossless PNG through the same draw command
-    avoids both.
-    """
-    layer._canvas_manager.send_draw_command(layer, COMMANDS["putImageData"], [0, 0], [png])
+_RESERVED = ("image", "annotations", "preview")
 
 
 @dataclass(frozen=True)
@@ -84,6 +80,7 @@ class ImageCanvas(widgets.VBox):
     Attributes
     ----------
     image : (H, W, 3) uint8, the original image.
+    display : CropWindow, the whole image on the screen grid.
     display_size : (h, w) of the shown image.
     display_scale : float, display pixels per image pixel (<= 1).
     status : ipywidgets.HTML, the status line.
@@ -91,18 +88,20 @@ class ImageCanvas(widgets.VBox):
 
     def __init__(self, image, overlays=("mask",), max_display_size: int = 1024, move_throttle_ms: int = 40):
         self.image = as_rgb_image(image)
-        if len(set(overlays)) != len(overlays) or "image" in overlays or "annotations" in overlays:
-            raise ValueError(f"overlay names must be unique and not 'image' or 'annotations', got {list(overlays)}")
-        display, self._transform = resize_longest_side(self.image, max_display_size)
-        self.display_size = display.shape[:2]
-        self.display_scale = self.display_size[1] / self.image.shape[1]
-        self.layer_names = ("image", *overlays, "annotations")
+        if len(set(overlays)) != len(overlays) or set(overlays) & set(_RESERVED):
+            raise ValueError(f"overlay names must be unique and not one of {_RESERVED}, got {list(overlays)}")
+        self.display = CropWindow.whole(self.image.shape[:2], max_side=max_display_size)
+        self.display_size = self.display.size
+        self.display_scale = self.display.scale[0]
+        self.layer_names = ("image", *overlays, "annotations", "preview")
         h, w = self.display_size
         self.canvas = MultiCanvas(len(self.layer_names), width=w, height=h)
         self.canvas.layout.width = f"{w}px"
         self.canvas.layout.height = f"{h}px"
         self._overlay_rgba: dict[str, np.ndarray] = {}
         self._opacity: dict[str, float] = {name: 1.0 for name in overlays}
+        self._layer_png: dict[str, bytes] = {}  # what each image-like layer shows now, for replays
+        self._marks: dict[str, object] = {}  # vector layers: how to draw them again
         self._pointer_callbacks = widgets.CallbackDispatcher()
         # Clicks are never throttled; moves are, in the browser. Right-click's menu is suppressed.
         self._button_events = Event(
@@ -116,8 +115,9 @@ class ImageCanvas(widgets.VBox):
         self._move_events.on_dom_event(self._handle_dom_event)
         self.status = widgets.HTML(value="")
         super().__init__(children=[self.canvas, self.status])
-        with self.hold():
-            put_png(self._layer("image"), encode_png(rgb_to_rgba(display)))
+        display_rgb = self.display.to_local_map(self.image, antialias=True).round().astype(np.uint8)
+        self._put("image", encode_png(rgb_to_rgba(display_rgb)))
+        self.canvas.on_client_ready(self.redraw)
 
     # -- drawing ---------------------------------------------------------------
     @contextlib.contextmanager
@@ -142,44 +142,52 @@ class ImageCanvas(widgets.VBox):
         finally:
             _HOLD_DEPTH = 0
 
-    def _layer(self, name: str):
+    def layer(self, name: str):
+        """The ipycanvas ``Canvas`` of layer ``name`` (for vector drawing by views)."""
         if name not in self.layer_names:
             raise KeyError(f"no layer {name!r}; layers: {list(self.layer_names)}")
         return self.canvas[self.layer_names.index(name)]
 
+    def redraw(self, *_) -> None:
+        """Send every layer again (what a new view of the widget needs to show it)."""
+        with self.hold():
+            for name in self.layer_names:
+                layer = self.layer(name)
+                layer.clear()
+                if name in self._layer_png:
+                    draw_png(layer, self._layer_png[name])
+                elif name in self._marks:
+                    self._marks[name]()
+
     def to_display(self, values: np.ndarray, order: int = 1) -> np.ndarray:
         """Resize an (H, W[, C]) array of the original image's size to the display size.
 
-        ``order=0`` (nearest) for masks and RGBA overlays, 1 (bilinear) for maps.
+        ``order=0`` (nearest) for masks and RGBA overlays, 1 (antialiased bilinear) for maps.
         """
         if values.shape[:2] == tuple(self.display_size):
             return values
         if values.shape[:2] != self.image.shape[:2]:
             raise ValueError(f"expected an array of the image's size {self.image.shape[:2]}, got {values.shape[:2]}")
-        from ..core.image import ResizeTransform
-
-        return ResizeTransform(tuple(self.display_size), self.image.shape[:2]).map_to_original(values, order)
+        out = self.display.to_local_map(values, order=order, antialias=True)
+        return out.round().astype(values.dtype) if order == 1 and values.dtype == np.uint8 else out
 
     def set_overlay(self, name: str, rgba: np.ndarray) -> None:
         """Show an (H, W, 4) uint8 RGBA array (image size or display size) on layer ``name``."""
         rgba = np.asarray(rgba)
         if rgba.ndim != 3 or rgba.shape[2] != 4 or rgba.dtype != np.uint8:
             raise ValueError(f"expected an (H, W, 4) uint8 RGBA overlay, got {rgba.shape} {rgba.dtype}")
-        if name == "image" or name not in self.layer_names:
-            raise KeyError(f"no overlay layer {name!r}; overlays: {list(self.layer_names[1:-1])}")
+        self._check_overlay(name)
         self._overlay_rgba[name] = self.to_display(rgba, order=0)
-        self._redraw(name)
+        self._redraw_overlay(name)
 
     def set_encoded_overlay(self, name: str, png: bytes) -> None:
         """Show already-encoded display-size RGBA PNG bytes on layer ``name`` (for
         views that cache their layers; the layer's opacity setting is not applied)."""
         if not bytes(png[:8]).startswith(b"\x89PNG"):
             raise ValueError("expected PNG bytes")
+        self._check_overlay(name)
         self._overlay_rgba.pop(name, None)
-        layer = self._layer(name)
-        with self.hold():
-            layer.clear()
-            put_png(layer, png)
+        self._put(name, bytes(png))
 
     def set_mask_overlay(self, name: str, mask: np.ndarray, color=(255, 64, 64), opacity: float = 0.5) -> None:
         """Show an (H, W) bool mask in ``color`` on layer ``name``."""
@@ -191,48 +199,78 @@ class ImageCanvas(widgets.VBox):
         self.set_overlay(name, map_to_rgba(self.to_display(values, order=1), colormap, opacity))
 
     def clear_overlay(self, name: str) -> None:
+        self._check_overlay(name)
         self._overlay_rgba.pop(name, None)
-        self._redraw(name)
+        self._redraw_overlay(name)
 
-    def set_opacity(self, name: str, opacity: float) -> None:
-        """Scale layer ``name``'s alpha by ``opacity`` in [0, 1] (kept for later overlays)."""
+    def set_opacity(self, name: str, opacity: float, redraw: bool = True) -> None:
+        """Scale layer ``name``'s alpha by ``opacity`` in [0, 1] (kept for later overlays);
+        ``redraw=False`` only records it for the next overlay."""
         if not 0 <= opacity <= 1:
             raise ValueError(f"opacity must be in [0, 1], got {opacity}")
         self._opacity[name] = opacity
-        self._redraw(name)
-
-    def _redraw(self, name: str) -> None:
-        layer = self._layer(name)
-        with self.hold():
-            layer.clear()
-            rgba = self._overlay_rgba.get(name)
-            if rgba is not None:
-                opacity = self._opacity.get(name, 1.0)
-                if opacity < 1.0:
-                    rgba = rgba.copy()
-                    rgba[..., 3] = (rgba[..., 3] * opacity).round().astype(np.uint8)
-                put_png(layer, encode_png(rgba))
+        if redraw:
+            self._redraw_overlay(name)
 
     def draw_points(self, points, radius: float = 5.0, colors=("#22c55e", "#ef4444")) -> None:
         """Draw markers at original-image ``(x, y, positive)`` points on the annotation layer
         (first colour for positive points, second for negative), replacing earlier ones."""
-        layer = self._layer("annotations")
-        with self.hold():
-            layer.clear()
+        points = [(float(x), float(y), bool(p)) for x, y, p in points]
+
+        def draw():
+            layer = self.layer("annotations")
             for positive in (True, False):
-                xy = np.array([(x, y) for x, y, p in points if bool(p) == positive], np.float64).reshape(-1, 2)
+                xy = np.array([(x, y) for x, y, p in points if p == positive], np.float64).reshape(-1, 2)
                 if len(xy):
-                    xy = xy * self.display_scale
+                    xy = self.display.to_local_points(xy)
                     layer.fill_style = colors[0] if positive else colors[1]
                     layer.fill_circles(xy[:, 0], xy[:, 1], radius)
                     layer.stroke_style = "white"
                     layer.stroke_circles(xy[:, 0], xy[:, 1], radius)
 
+        self.set_marks("annotations", draw)
+
+    def set_marks(self, name: str, draw) -> None:
+        """Make ``draw()`` (vector calls on ``self.layer(name)``) the content of a layer:
+        it runs now, on a cleared layer, and again whenever the canvas is redrawn."""
+        self._marks[name] = draw
+        layer = self.layer(name)
+        with self.hold():
+            layer.clear()
+            draw()
+
+    def clear_marks(self, name: str) -> None:
+        self._marks.pop(name, None)
+        self.layer(name).clear()
+
+    def _check_overlay(self, name: str) -> None:
+        if name in _RESERVED or name not in self.layer_names:
+            raise KeyError(f"no overlay layer {name!r}; overlays: {[n for n in self.layer_names if n not in _RESERVED]}")
+
+    def _put(self, name: str, png: bytes | None) -> None:
+        layer = self.layer(name)
+        with self.hold():
+            layer.clear()
+            if png is None:
+                self._layer_png.pop(name, None)
+            else:
+                self._layer_png[name] = png
+                draw_png(layer, png)
+
+    def _redraw_overlay(self, name: str) -> None:
+        rgba = self._overlay_rgba.get(name)
+        if rgba is None:
+            self._put(name, None)
+            return
+        opacity = self._opacity.get(name, 1.0)
+        if opacity < 1.0:
+            rgba = rgba.copy()
+            rgba[..., 3] = (rgba[..., 3] * opacity).round().astype(np.uint8)
+        self._put(name, encode_png(rgba))
+
     # -- status ----------------------------------------------------------------
     def show_status(self, text: str, error: bool = False) -> None:
         """Show a line of text under the image (red for errors)."""
-        import html
-
         color = "#b91c1c" if error else "#374151"
         self.status.value = f'<span style="color:{color}">{html.escape(text)}</span>'
 
@@ -243,8 +281,8 @@ class ImageCanvas(widgets.VBox):
 
     def to_image_xy(self, canvas_x: float, canvas_y: float) -> tuple[float, float]:
         """Display (canvas) pixel coordinates -> original-image coordinates."""
-        h, w = self.image.shape[:2]
-        return canvas_x * w / self.display_size[1], canvas_y * h / self.display_size[0]
+        x, y = self.display.to_frame_points([(canvas_x, canvas_y)])[0]
+        return float(x), float(y)
 
     def _handle_dom_event(self, event: dict) -> None:
         kind = _KINDS.get(event.get("type"))

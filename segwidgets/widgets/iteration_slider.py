@@ -7,26 +7,24 @@ comparison.
 """
 from __future__ import annotations
 
-import html
-
 import ipywidgets as widgets
 import numpy as np
 import traitlets
 from ipycanvas import MultiCanvas
 
-from ..graphcut import GraphCutSolver, GraphCutTrace
-from ..graphcut.unary import colour_unary_difference
-from ..graphcut.pairwise import PAIRWISE_KINDS
-from .canvas import ImageCanvas, put_png
-from .plots import energy_plot
-from .overlay import colormap_palette, encode_indexed_png, encode_png, map_to_index, map_to_rgba
+from ..graphcut import PAIRWISE_KINDS, GraphCutSolver, GraphCutTrace
+from ..render import (
+    CHANGE_PALETTE, change_labels, colormap_palette, encode_indexed_png, encode_png, energy_plot, map_to_index,
+    map_to_rgba, model_swatches_html, unary_limit,
+)
+from ._ipycanvas import draw_png
+from .base import WidgetBase
+from .canvas import ImageCanvas
 
-# Mask layer palette: 0 outside, 1 object, 2 added this iteration, 3 removed this iteration.
-MASK_PALETTE = np.array([[0, 0, 0, 0], [64, 128, 255, 115], [0, 200, 0, 242], [230, 0, 0, 242]], np.uint8)
 UNARY_PALETTE = colormap_palette("RdBu_r", 0.85)  # blue: object cheaper, red: background cheaper
 
 
-class IterationSlider(widgets.VBox):
+class IterationSlider(WidgetBase):
     """Step through the iterations of a :class:`GraphCutTrace`.
 
     Parameters
@@ -78,13 +76,12 @@ class IterationSlider(widgets.VBox):
         self.previous_button = widgets.Button(description="◀", layout=widgets.Layout(width="40px"), tooltip="previous iteration")
         self.next_button = widgets.Button(description="▶", layout=widgets.Layout(width="40px"), tooltip="next iteration")
         self.more_button = widgets.Button(description="run one more iteration", icon="play")
-        self.gamma = widgets.BoundedFloatText(value=trace.settings.get("gamma", 50.0), min=0, max=1e6, description="gamma")
-        self.beta = widgets.BoundedFloatText(value=trace.settings.get("beta", 1.0), min=0, max=100, description="beta")
-        self.components = widgets.BoundedIntText(value=trace.settings.get("n_components", 5), min=1, max=20, description="components")
+        self.gamma = widgets.BoundedFloatText(value=trace.settings.gamma, min=0, max=1e6, description="gamma")
+        self.beta = widgets.BoundedFloatText(value=trace.settings.beta, min=0, max=100, description="beta")
+        self.components = widgets.BoundedIntText(value=trace.settings.n_components, min=1, max=20, description="components")
         kinds = PAIRWISE_KINDS if trace.refinement is not None else ("contrast",)
-        self.pairwise = widgets.Dropdown(options=kinds, value=trace.settings.get("pairwise", "contrast"), description="pairwise")
+        self.pairwise = widgets.Dropdown(options=kinds, value=trace.settings.pairwise, description="pairwise")
         self.rerun_button = widgets.Button(description="re-run with these parameters", icon="refresh")
-        self.status = widgets.HTML()
         self.comparison = widgets.HTML()
         self.slider.observe(self._on_slider, names="value")
         self.previous_button.on_click(lambda _: self.step(-1))
@@ -108,7 +105,9 @@ class IterationSlider(widgets.VBox):
         )
         controls = widgets.HBox([self.previous_button, self.slider, self.next_button, self.more_button])
         parameters = widgets.HBox([self.gamma, self.beta, self.components, self.pairwise, self.rerun_button])
-        super().__init__(children=[controls, panels, parameters, self.status, self.comparison])
+        status = widgets.HTML()
+        super().__init__(children=[controls, panels, parameters, status, self.comparison], status=status)
+        self.energy_view.on_client_ready(lambda *_: self._redraw_energy())  # a new view starts blank
         self._set_trace(trace, show=len(trace))
 
     # -- public API ---------------------------------------------------------------
@@ -119,7 +118,7 @@ class IterationSlider(widgets.VBox):
     def show(self, iteration: int) -> None:
         """Show recorded iteration ``iteration`` (1-based) in every panel."""
         if not self._trace.iterations:
-            self._show_status("this trace has no iterations", error=True)
+            self.show_status("this trace has no iterations", error=True)
             return
         if not 1 <= iteration <= len(self._trace):
             raise ValueError(f"iteration must be in 1..{len(self._trace)}, got {iteration}")
@@ -129,11 +128,12 @@ class IterationSlider(widgets.VBox):
             self.mask_view.set_encoded_overlay("mask", mask_png)
             self.unary_view.set_encoded_overlay("unary", unary_png)
             self._draw_marker(iteration)
-        self.models_view.value = self._models_html(state)
+        self.models_view.value = model_swatches_html(
+            [("object", state.foreground_model), ("background", state.background_model)])
         self.iteration = iteration
         if self.slider.value != iteration:
             self.slider.value = iteration
-        self._show_status(
+        self.show_status(
             f"iteration {iteration}/{len(self._trace)} ({state.move_set} move, {state.movable_pixels} movable pixels): "
             f"energy {state.energy:,.1f} = unary {state.unary_energy:,.1f} + pairwise {state.pairwise_energy:,.1f}; "
             f"{state.changed_pixels} pixels changed"
@@ -144,33 +144,41 @@ class IterationSlider(widgets.VBox):
         if self._trace.iterations:
             self.show(int(np.clip(self.iteration + delta, 1, len(self._trace))))
 
+    @property
+    def settings(self):
+        """The ``GraphCutSettings`` the editors describe: the shown trace's, with gamma,
+        beta, components and pairwise kind as edited (what :meth:`rerun` uses)."""
+        return self._trace.settings.replace(
+            pairwise=self.pairwise.value, gamma=float(self.gamma.value), beta=float(self.beta.value),
+            n_components=int(self.components.value),
+        )
+
     def run_one_more(self) -> None:
         """Continue the optimisation from the last recorded state by one iteration."""
-        try:
-            if self._solver is None or len(self._solver.states) != len(self._trace):
-                self._solver = GraphCutSolver.resume(self._trace)
-            self._solver.step()
-        except Exception as exc:  # keep the shown trace; say what went wrong
-            self._show_status(f"could not run another iteration: {exc}", error=True)
-            return
-        self._set_trace(self._solver.trace(), show=len(self._solver.states), keep_solver=True)
+        def step():
+            solver = self._solver
+            if solver is None or len(solver.states) != len(self._trace):
+                solver = GraphCutSolver.resume(self._trace)
+            solver.step()
+            self._solver = solver
+
+        if self.attempt("one more iteration", step):  # on failure the shown trace is kept
+            self._set_trace(self._solver.trace(), show=len(self._solver.states), keep_solver=True)
 
     def rerun(self) -> None:
         """Re-run from the same initialisation with the parameters in the widget;
         the current trace moves to :attr:`history`."""
         old = self._trace
-        try:
-            solver = GraphCutSolver.restart(
-                old, pairwise=self.pairwise.value, gamma=float(self.gamma.value), beta=float(self.beta.value),
-                n_components=int(self.components.value),
-            )
-            new = solver.run(max(1, len(old)), tolerance=0.0)
-        except Exception as exc:
-            self._show_status(f"re-run failed, previous trace kept: {exc}", error=True)
-            return
-        self.history.append(old)
-        self._solver = solver
-        self._set_trace(new, show=len(new), keep_solver=True)
+        runs = {}
+
+        def run():
+            solver = GraphCutSolver.restart(old, settings=self.settings)
+            runs["trace"], runs["solver"] = solver.run(max(1, len(old)), tolerance=0.0), solver
+
+        if self.attempt("re-run (the previous trace is kept if it fails)", run):
+            self.history.append(old)
+            self._solver = runs["solver"]
+            self._set_trace(runs["trace"], show=len(runs["trace"]), keep_solver=True)
 
     # -- internals ----------------------------------------------------------------
     def _set_trace(self, trace: GraphCutTrace, show: int, keep_solver: bool = False) -> None:
@@ -184,60 +192,40 @@ class IterationSlider(widgets.VBox):
         if trace.iterations:
             self.show(show)
         else:
-            self._show_status("this trace has no iterations (every pixel was fixed)", error=True)
+            self.show_status("this trace has no iterations (every pixel was fixed)", error=True)
 
     def _layers(self, iteration: int):
         """PNG bytes of an iteration's two layers (mask with changes; unary map),
-        at display size, computed once and cached."""
+        at display size, derived from the trace once and cached."""
         if iteration not in self._cache:
-            state = self._trace[iteration - 1]
-            rows, cols = self._display_samples
-            before = (self._trace.initial_mask if iteration == 1 else self._trace[iteration - 2].mask)[rows, cols]
-            after = state.mask[rows, cols]
-            labels = after.astype(np.uint8)
-            labels[after & ~before] = 2
-            labels[before & ~after] = 3
-            unary = colour_unary_difference(
-                state.background_model, state.foreground_model, self._display_features,
-                self._trace.settings.get("color_model", "mixture"),
-            )[self._display_index]
-            weight = self._trace.settings.get("prior_weight", 0.0)
-            if self._trace.prior is not None and weight > 0:
-                unary = state.unary[rows, cols]  # the prior term too: take the exact map
+            size = self.mask_view.display_size
+            labels = change_labels(self._trace, iteration - 1, size)
+            unary = self._trace.unary_map(iteration - 1, size=size)
             limit = self._unary_limit
             self._cache[iteration] = (
-                encode_indexed_png(labels, MASK_PALETTE),
+                encode_indexed_png(labels, CHANGE_PALETTE),
                 encode_indexed_png(map_to_index(unary, -limit, limit), UNARY_PALETTE),
             )
         return self._cache[iteration]
 
     def _render_static(self) -> None:
-        """Panels that do not change between iterations: pairwise map, energy plot;
-        and the display-pixel samples the per-iteration layers are drawn from."""
-        from ..graphcut.gmm import color_features, unique_colors
-
+        """Panels that do not change between iterations: pairwise map, energy plot."""
         trace = self._trace
-        h, w = trace.initial_mask.shape
-        dh, dw = self.mask_view.display_size
-        # Each display pixel shows the original pixel under its centre (exact values, no blending).
-        rows = np.minimum(((np.arange(dh) + 0.5) * h / dh).astype(int), h - 1)
-        cols = np.minimum(((np.arange(dw) + 0.5) * w / dw).astype(int), w - 1)
-        self._display_samples = np.ix_(rows, cols)
-        colors, index = unique_colors(np.ascontiguousarray(trace.image[self._display_samples]))
-        self._display_features, self._display_index = color_features(colors), index
         pairwise = self.pairwise_view.to_display(trace.pairwise_map(), order=1)
         self.pairwise_view.set_overlay("pairwise", map_to_rgba(pairwise, "magma", 0.9, vmin=0, vmax=1))
-        # One colour scale for every iteration's unary map, so steps compare.
+        self._unary_limit = unary_limit(trace)  # one colour scale for every iteration, so steps compare
+        self._energy_png, self._marker_x, self._marker_span = None, {}, (0, 0)
         if trace.iterations:
-            u = trace[-1].unary
-            self._unary_limit = float(np.percentile(np.abs(u), 99)) or 1.0
-        self._render_energy_plot()
+            rgba, self._marker_x, self._marker_span = energy_plot(trace)
+            self._energy_png = encode_png(rgba)
+        self._redraw_energy()
 
-    def _render_energy_plot(self) -> None:
-        rgba, self._marker_x, self._marker_span = energy_plot(self._trace)
+    def _redraw_energy(self) -> None:
         with self.mask_view.hold():
             self.energy_view[0].clear()
-            put_png(self.energy_view[0], encode_png(rgba))
+            if self._energy_png is not None:
+                draw_png(self.energy_view[0], self._energy_png)
+            self._draw_marker(self.iteration)
 
     def _draw_marker(self, iteration: int) -> None:
         layer = self.energy_view[1]
@@ -248,26 +236,14 @@ class IterationSlider(widgets.VBox):
             top, bottom = self._marker_span
             layer.stroke_line(self._marker_x[iteration], top, self._marker_x[iteration], bottom)
 
-    @staticmethod
-    def _models_html(state) -> str:
-        rows = []
-        for name, model in (("object", state.foreground_model), ("background", state.background_model)):
-            cells = "".join(
-                f'<div title="weight {w:.3f}, mean RGB {tuple(int(round(c)) for c in m)}" '
-                f'style="width:{max(2, int(round(w * 300)))}px;height:22px;background:rgb{tuple(int(np.clip(round(c), 0, 255)) for c in m)}"></div>'
-                for w, m in sorted(zip(model.weights, model.means), key=lambda t: -t[0]) if w > 0
-            )
-            rows.append(f'<div style="display:flex;align-items:center;gap:4px"><span style="width:80px">{name}</span>{cells}</div>')
-        return "".join(rows)
-
     def _render_comparison(self) -> None:
         runs = self.history + [self._trace]
         if len(runs) < 2:
             self.comparison.value = ""
             return
         rows = "".join(
-            f"<tr><td>{'current' if t is self._trace else f'run {i + 1}'}</td><td>{t.settings.get('pairwise')}</td>"
-            f"<td>{t.settings.get('gamma')}</td><td>{t.settings.get('beta')}</td><td>{t.settings.get('n_components')}</td>"
+            f"<tr><td>{'current' if t is self._trace else f'run {i + 1}'}</td><td>{t.settings.pairwise}</td>"
+            f"<td>{t.settings.gamma}</td><td>{t.settings.beta}</td><td>{t.settings.n_components}</td>"
             f"<td>{len(t)}</td><td>{t[-1].energy:,.1f}</td><td>{int(t.final_mask.sum())}</td></tr>"
             for i, t in enumerate(runs) if t.iterations
         )
@@ -279,7 +255,3 @@ class IterationSlider(widgets.VBox):
     def _on_slider(self, change) -> None:
         if change["new"] != self.iteration:
             self.show(change["new"])
-
-    def _show_status(self, text: str, error: bool = False) -> None:
-        color = "#b91c1c" if error else "#374151"
-        self.status.value = f'<span style="color:{color}">{html.escape(text)}</span>'

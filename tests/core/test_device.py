@@ -1,20 +1,7 @@
-import numpy as np
 import pytest
 import torch
 
-from segwidgets.core.device import choose_device, inference_dtype, to_numpy, to_tensor
-
-DEVICES = ["cpu", pytest.param("cuda", marks=pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA"))]
-
-
-@pytest.mark.parametrize("device", DEVICES)
-def test_round_trip_follows_device(device):
-    image = np.arange(2 * 3 * 3, dtype=np.uint8).reshape(2, 3, 3)
-    t = to_tensor(image, device)
-    assert t.shape == (1, 3, 2, 3) and t.device.type == device and t.dtype == torch.float32
-    np.testing.assert_allclose(to_numpy(t).transpose(1, 2, 0), image / 255.0, rtol=1e-6)
-    m = to_tensor(np.ones((2, 3), np.float32), device)
-    assert m.shape == (1, 1, 2, 3) and to_numpy(m).shape == (2, 3)
+from segwidgets.core.device import CPU_THREADS_ENV, DEFAULT_CPU_THREADS, choose_device, cpu_threads, inference_dtype
 
 
 def test_choose_device():
@@ -27,6 +14,14 @@ def test_choose_device():
             choose_device("cuda")
 
 
-def test_bad_shape():
-    with pytest.raises(ValueError, match="H, W"):
-        to_tensor(np.zeros((1, 2, 3, 4)))
+def test_cpu_thread_policy(monkeypatch):
+    monkeypatch.delenv(CPU_THREADS_ENV, raising=False)
+    assert cpu_threads() == DEFAULT_CPU_THREADS == 1
+    assert cpu_threads(2) == 2
+    monkeypatch.setenv(CPU_THREADS_ENV, "3")
+    assert cpu_threads() == 3 and cpu_threads(1) == 1  # an explicit request beats the environment
+    monkeypatch.setenv(CPU_THREADS_ENV, "many")
+    with pytest.raises(ValueError, match=CPU_THREADS_ENV):
+        cpu_threads()
+    with pytest.raises(ValueError, match=">= 1"):
+        cpu_threads(0)

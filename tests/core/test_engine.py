@@ -1,60 +1,116 @@
+import threading
+import time
+
 import numpy as np
 import pytest
 import torch
 
-from segwidgets.core.engine import Engine, FeatureCache, get_default_engine, register_model
+from segwidgets.core.crops import CropWindow
+from segwidgets.core.engine import Engine, FeatureCache, get_default_engine
+from segwidgets.core.models import MODELS
 from segwidgets.core.weights import WeightsError, load_weights, save_weights
+
+DEVICES = ["cpu", pytest.param("cuda", marks=pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA"))]
 
 
 class CountingEncoder(torch.nn.Module):
-    """A tiny model that counts how often its encoder runs."""
+    """A tiny model that counts how often its encoder runs (slowly, to overlap threads)."""
 
-    def __init__(self):
+    def __init__(self, delay: float = 0.0):
         super().__init__()
         self.conv = torch.nn.Conv2d(3, 4, 3, padding=1)
         self.calls = 0
+        self.delay = delay
 
     def encode(self, x):
         self.calls += 1
-        return self.conv(x)
+        time.sleep(self.delay)
+        return [self.conv(x), self.conv(x)[:, :, ::2, ::2]]
 
 
-def image(value):
-    return np.full((16, 20, 3), value, np.uint8)
+class EchoNet(torch.nn.Module):
+    """Returns logits whose sigmoid is exactly its input planes: RGB mean, then each extra plane."""
+
+    def forward(self, x):
+        planes = torch.cat([x[:, :3].mean(1, keepdim=True), x[:, 3:]], dim=1).clamp(1e-6, 1 - 1e-6)
+        return torch.log(planes / (1 - planes))
 
 
-def test_cache_hit_miss_and_different_images_never_share():
+def image(value, shape=(16, 20)):
+    return np.full(shape + (3,), value, np.uint8)
+
+
+def test_features_cache_hit_miss_and_different_images_never_share():
     engine = Engine("cpu", cache_size=4)
     engine.register("toy", CountingEncoder)
-    a = engine.encode("toy", image(10))
-    b = engine.encode("toy", image(10).copy())  # equal content -> hit
-    c = engine.encode("toy", image(11))  # different content -> miss
-    model = engine.model("toy")
-    assert model.calls == 2 and engine.cache.hits == 1 and engine.cache.misses == 2
-    assert a is b and not torch.equal(a, c)
+    a = engine.features("toy", image(10))
+    b = engine.features("toy", image(10).copy())  # equal content -> hit
+    c = engine.features("toy", image(11))  # different content -> miss
+    assert engine.model("toy").calls == 2 and engine.cache.hits == 1 and engine.cache.misses == 2
+    assert a is b and not np.array_equal(a[0], c[0])
+    assert isinstance(a[0], np.ndarray) and a[0].shape == (4, 16, 20) and a[1].shape == (4, 8, 10)
+    with pytest.raises(ValueError):
+        a[0][0, 0, 0] = 1.0  # shared: read-only
 
 
-def test_cache_evicts_least_recently_used():
+def test_cache_evicts_least_recently_used_and_on_request():
     engine = Engine("cpu", cache_size=2)
     engine.register("toy", CountingEncoder)
     for v in (1, 2):
-        engine.encode("toy", image(v))
-    engine.encode("toy", image(1))  # 1 becomes most recent
-    engine.encode("toy", image(3))  # evicts 2
+        engine.features("toy", image(v))
+    engine.features("toy", image(1))  # 1 becomes most recent
+    engine.features("toy", image(3))  # evicts 2
     assert engine.cache.evictions == 1
     calls = engine.model("toy").calls
-    engine.encode("toy", image(1))
+    engine.features("toy", image(1))
     assert engine.model("toy").calls == calls  # still cached
-    engine.encode("toy", image(2))
+    engine.features("toy", image(2))
     assert engine.model("toy").calls == calls + 1  # was evicted
+    assert engine.evict(image=image(2)) == 1 and engine.evict() == 1 and len(engine.cache) == 0
 
 
-def test_resize_is_part_of_the_key():
+def test_max_side_is_part_of_the_key():
     engine = Engine("cpu")
     engine.register("toy", CountingEncoder)
-    full = engine.encode("toy", image(5))
-    small = engine.encode("toy", image(5), max_side=10)
-    assert full.shape[-2:] == (16, 20) and small.shape[-2:] == (8, 10)
+    full = engine.features("toy", image(5))
+    small = engine.features("toy", image(5), max_side=10)
+    assert full[0].shape[-2:] == (16, 20) and small[0].shape[-2:] == (8, 10)
+
+
+def test_two_threads_asking_for_one_image_compute_it_once():
+    engine = Engine("cpu")
+    engine.register("toy", lambda: CountingEncoder(delay=0.3))
+    engine.model("toy")  # built before the race: the race is about the cache
+    results, errors = [], []
+
+    def ask(value):
+        try:
+            results.append((value, engine.features("toy", image(value))))
+        except Exception as exc:  # surfaced below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=ask, args=(v,)) for v in (7, 7, 8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert engine.model("toy").calls == 2  # image 7 once, image 8 once
+    sevens = [r for v, r in results if v == 7]
+    assert len(sevens) == 2 and sevens[0] is sevens[1]
+
+
+def test_a_failing_computation_is_not_cached_and_waiters_retry():
+    cache = FeatureCache(4)
+    attempts = []
+
+    def boom():
+        attempts.append(1)
+        raise RuntimeError("failed")
+
+    with pytest.raises(RuntimeError):
+        cache.get_or_compute("k", boom)
+    assert "k" not in cache and cache.get_or_compute("k", lambda: 5) == 5 and len(attempts) == 1
 
 
 def test_feature_cache_bounds():
@@ -64,6 +120,74 @@ def test_feature_cache_bounds():
     assert "a" not in cache and cache.get("b") == 2 and len(cache) == 1
     with pytest.raises(ValueError):
         FeatureCache(-1)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_infer_crops_the_image_and_every_plane_alike(device):
+    engine = Engine(device)
+    engine.register("echo", EchoNet, planes=[("clicks", "points"), ("previous", "mask")],
+                    outputs=("rgb", "clicks", "previous"))
+    picture = np.zeros((40, 60, 3), np.uint8)
+    picture[10:20, 30:40] = 255
+    previous = np.zeros((40, 60), bool)
+    previous[10:20, 30:40] = True
+    window = CropWindow((20.0, 0.0, 60.0, 40.0), (80, 80), (40, 60))  # 2x: right part of the image
+    out = engine.infer("echo", picture, window, clicks=[(35.25, 15.25)], previous=previous)
+    assert set(out) == {"rgb", "clicks", "previous"} and all(v.shape == (80, 80) for v in out.values())
+    rows, cols = np.nonzero(out["rgb"] > 0.5)
+    assert (rows.min(), rows.max(), cols.min(), cols.max()) == (20, 39, 20, 39)  # image (30..40, 10..20) at 2x
+    np.testing.assert_array_equal(out["previous"] > 0.5, out["rgb"] > 0.5)
+    peak = np.unravel_index(np.argmax(out["clicks"]), (80, 80))
+    assert peak == (30, 30)  # click (35.25, 15.25) -> local (30.5, 30.5): the centre of pixel (30, 30)
+    empty = engine.infer("echo", picture, window, clicks=None, previous=None)
+    assert empty["clicks"].max() < 1e-4 and empty["previous"].max() < 1e-4
+
+
+def test_infer_checks_planes_and_caches_image_only_passes():
+    engine = Engine("cpu")
+    engine.register("echo", EchoNet, planes=[("previous", "mask")], outputs=("rgb", "previous"))
+    with pytest.raises(ValueError, match="missing \\['previous'\\]"):
+        engine.infer("echo", image(3))
+    with pytest.raises(ValueError, match="unexpected \\['other'\\]"):
+        engine.infer("echo", image(3), previous=None, other=1)
+    with pytest.raises(ValueError, match="image-only"):
+        engine.infer("echo", image(3), previous=None, cache=True)
+    with pytest.raises(ValueError, match="plane 'previous'"):
+        engine.infer("echo", image(3), previous=np.zeros((3, 3), bool))
+    engine.register("rgb", EchoNet, outputs=("rgb",))
+    first = engine.infer("rgb", image(200), cache=True)
+    again = engine.infer("rgb", image(200), cache=True)
+    assert first is again and engine.cache.hits == 1
+    np.testing.assert_allclose(first["rgb"], 200 / 255, atol=1e-5)
+    with pytest.raises(ValueError, match="names 2"):
+        engine.register("wrong", EchoNet, outputs=("a", "b"))
+        engine.infer("wrong", image(1))
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_infer_torch_follows_the_input_device_and_dtype(device):
+    engine = Engine(device)
+    engine.register("echo", EchoNet, planes=[("previous", "mask")], outputs=("rgb", "previous"))
+    x = torch.full((2, 4, 8, 8), 0.25, dtype=torch.float64)
+    y = engine.infer_torch("echo", x)
+    assert y.shape == (2, 2, 8, 8) and y.dtype == torch.float64 and y.device == x.device
+    torch.testing.assert_close(y, torch.full_like(y, 0.25), atol=1e-3, rtol=0)
+    with pytest.raises(ValueError, match="takes 4 input channels"):
+        engine.infer_torch("echo", torch.zeros(1, 3, 8, 8))
+
+
+def test_engine_applies_its_cpu_thread_policy():
+    before = torch.get_num_threads()
+    try:
+        engine = Engine("cpu", cpu_threads=1)
+        engine.register("rgb", EchoNet, outputs=("rgb",))
+        torch.set_num_threads(2)
+        engine.infer("rgb", image(1))
+        assert torch.get_num_threads() == 1
+        Engine("cpu", cpu_threads=2).infer_torch  # constructing changes nothing by itself
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)
 
 
 def test_models_load_lazily_from_safetensors(tmp_path):
@@ -93,16 +217,21 @@ def test_missing_and_mismatched_weights_name_the_file(tmp_path):
         load_weights(CountingEncoder(), tmp_path / "model.pth")
 
 
-def test_user_module_and_registry():
+def test_registry_table_user_modules_and_the_default_engine():
+    assert MODELS["click"].plane_names == ("positive_clicks", "negative_clicks", "previous_mask")
+    assert MODELS["objectness"].outputs == ("probability", "boundary")
+    net = MODELS["objectness"].build()  # imported on first use, untrained
+    assert type(net).__name__ == "ObjectnessNet"
     engine = Engine("cpu")
+    engine.set_model("objectness", net)  # a user module keeps the table's outputs
+    out = engine.infer("objectness", image(3, (32, 40)))
+    assert set(out) == {"probability", "boundary"} and out["probability"].shape == (32, 40)
     mine = CountingEncoder()
     engine.set_model("mine", mine)
-    engine.encode("mine", image(3))
+    engine.features("mine", image(3))
     assert mine.calls == 1
     with pytest.raises(KeyError, match="unknown model"):
         engine.model("nothing-registered")
-    register_model("toy-global", CountingEncoder)
-    assert isinstance(Engine("cpu").model("toy-global"), CountingEncoder)
     assert get_default_engine() is get_default_engine()
     with pytest.raises(TypeError):
         engine.set_model("bad", object())

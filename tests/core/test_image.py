@@ -3,7 +3,7 @@ import pytest
 from PIL import Image
 
 from segwidgets.core.image import (
-    ResizeTransform, as_box, as_map, as_mask, as_rgb_image, box_from_mask, image_hash, resize_longest_side,
+    as_box, as_map, as_mask, as_point, as_rgb_image, box_from_mask, image_hash,
 )
 
 
@@ -62,22 +62,10 @@ def test_image_hash_is_content_based():
     assert image_hash(a) != image_hash(np.zeros((4, 4, 3), np.uint8).reshape(8, 2, 3))
 
 
-def test_resize_longest_side_and_coordinates():
-    image = np.zeros((300, 600, 3), np.uint8)
-    small, t = resize_longest_side(image, 200)
-    assert small.shape == (100, 200, 3) and t.scale_xy == (1 / 3, 1 / 3)
-    same, t1 = resize_longest_side(image, 1000)
-    assert same is image and t1.scale_xy == (1.0, 1.0)
-    points = np.array([[0.0, 0.0], [599.0, 299.0], [123.4, 56.7]])
-    np.testing.assert_allclose(t.to_original(t.to_resized(points)), points, atol=1e-9)
-    np.testing.assert_allclose(t.to_resized([[1.0, 1.0]]), [[0.0, 0.0]], atol=1e-12)  # pixel centres: (1 + .5) / 3 - .5
-    assert t.box_to_resized((0, 0, 600, 300)) == (0, 0, 200, 100)
-    mask = np.zeros((100, 200), bool)
-    mask[10:20, 30:40] = True
-    back = t.map_to_original(mask, order=0)
-    assert back.shape == (300, 600) and back.dtype == bool and back[45, 105] and not back[0, 0]
-    fmap = t.map_to_original(mask.astype(np.float32))
-    assert fmap.dtype == np.float32 and 0 <= fmap.min() and fmap.max() <= 1
-    with pytest.raises(ValueError):
-        resize_longest_side(image, 0)
-    assert isinstance(t, ResizeTransform)
+def test_points():
+    assert as_point((3, 4.5), (10, 20)) == (3.0, 4.5)
+    for bad in [(20, 1), (-0.1, 1), (1, 10), (float("nan"), 1)]:
+        with pytest.raises(ValueError, match="outside"):
+            as_point(bad, (10, 20))
+    with pytest.raises(ValueError, match="two numbers"):
+        as_point((1, 2, 3), (10, 20))

@@ -122,7 +122,7 @@ def test_recorded_energy_matches_its_definition(color_model):
     u_fg = state.foreground_model.costs(colors, color_model).reshape(disc.shape)
     u_bg = state.background_model.costs(colors, color_model).reshape(disc.shape)
     unary = np.where(state.mask, u_fg, u_bg).sum()
-    pairwise = trace.settings["gamma"] * cut_cost(state.mask, trace.pairwise_weights)
+    pairwise = trace.settings.gamma * cut_cost(state.mask, trace.pairwise_weights)
     assert state.unary_energy == pytest.approx(unary, rel=1e-4)
     assert state.pairwise_energy == pytest.approx(pairwise, rel=1e-6)
 
@@ -299,8 +299,31 @@ def test_restart_changes_settings_but_keeps_the_start():
     image, _ = noisy_disc()
     trace = graph_cut(image, box=(20, 10, 80, 70), max_iterations=3)
     again = GraphCutSolver.restart(trace, gamma=5.0).run(3)
-    assert again.settings["gamma"] == 5.0 and again.settings["n_components"] == trace.settings["n_components"]
+    assert again.settings.gamma == 5.0 and again.settings.n_components == trace.settings.n_components
     np.testing.assert_array_equal(again.initial_mask, trace.initial_mask)
     np.testing.assert_array_equal(again.fixed_background, trace.fixed_background)
-    with pytest.raises(ValueError, match="unknown settings"):
+    with pytest.raises(TypeError, match="unknown graph-cut settings \\['gama'\\]"):
         GraphCutSolver.restart(trace, gama=5.0)
+    edited = GraphCutSolver.restart(trace, settings=trace.settings.replace(beta=3.0, n_components=2)).run()
+    assert edited.settings.beta == 3.0 and edited.settings.n_components == 2 and edited.settings.gamma == 50.0
+
+
+def test_settings_are_one_validated_object():
+    from segwidgets.graphcut import GraphCutSettings
+
+    image, _ = noisy_disc()
+    settings = GraphCutSettings(gamma=20.0, max_iterations=2)
+    trace = graph_cut(image, box=(20, 10, 80, 70), settings=settings)
+    assert trace.settings == settings.replace(pairwise="contrast")  # the automatic kind, resolved
+    assert len(trace) <= 2
+    shorthand = graph_cut(image, box=(20, 10, 80, 70), gamma=20.0, max_iterations=2)
+    np.testing.assert_array_equal(shorthand.final_mask, trace.final_mask)
+    assert trace.settings.to_dict()["gamma"] == 20.0
+    for bad in ({"gamma": -1}, {"n_components": 0}, {"prior_weight": 1.5}, {"pairwise": "sharp"},
+                {"color_model": "neural"}, {"max_iterations": 1.5}):
+        with pytest.raises(ValueError, match="invalid graph-cut settings"):
+            GraphCutSettings(**bad)
+    with pytest.raises(TypeError, match="unknown graph-cut settings"):
+        graph_cut(image, box=(20, 10, 80, 70), gammma=3)
+    with pytest.raises(ValueError, match="needs a refinement map"):
+        graph_cut(image, box=(20, 10, 80, 70), pairwise="boundary")

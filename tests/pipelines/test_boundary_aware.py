@@ -132,3 +132,16 @@ def test_no_confident_region_warns_and_returns_empty_mask(engine):
         result = segment_object(image, engine=engine, net_size=64)
     assert not result.mask.any() and result.object_box is None
     assert result.probability.shape == (64, 80) and len(result.crop_history) == 1
+
+
+def test_the_graph_cut_band_applies_only_when_asked(engine):
+    """By default the whole crop is free (what the shipped settings were chosen with); ``band``
+    confines the cut to the network's uncertain edge (an earlier version overwrote it by accident)."""
+    image, disc = bright_disc()
+    whole = segment_object(image, engine=engine, net_size=128)
+    assert not (whole.trace.fixed_foreground | whole.trace.fixed_background).any()
+    banded = segment_object(image, engine=engine, net_size=128, band=0.05)
+    fixed = banded.trace.fixed_foreground | banded.trace.fixed_background
+    x0, y0, _, _ = banded.crop
+    assert fixed[60 - y0, 80 - x0] and fixed[0, 0]  # the disc's centre and the far corner keep the network's label
+    assert not fixed[60 - y0, 80 + 30 - x0]  # the disc's edge may change

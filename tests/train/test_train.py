@@ -9,7 +9,7 @@ from torchvision.models import mobilenet_v2
 
 from segwidgets.core.engine import Engine
 from segwidgets.pipelines import boundary_aware, click  # noqa: F401  (registers the models)
-from segwidgets.eval.io import list_pairs, split_pairs
+from segwidgets.data import list_pairs, split_pairs
 from segwidgets.train.__main__ import main
 from segwidgets.train.data import edge_band, load_items, make_batch
 

@@ -69,7 +69,7 @@ def test_every_view_draws(seg):
     seg.add_click(80, 60)
     for view in VIEWS:
         seg.view.value = view
-        layer = "mask" if VIEWS[view][1] == "mask" else "map"
+        layer = "mask" if VIEWS[view].kind == "mask" else "map"
         assert layer in seg.canvas._overlay_rgba
     seg.opacity.value = 0.2
     assert seg.canvas._opacity["map"] == 0.2

@@ -97,7 +97,7 @@ def test_rerun_with_new_parameters_keeps_the_previous_trace(trace, sent):
     slider.components.value = 3
     slider.rerun_button.click()
     assert slider.history == [trace]
-    assert slider.trace.settings["gamma"] == 5.0 and slider.trace.settings["n_components"] == 3
+    assert slider.trace.settings.gamma == 5.0 and slider.trace.settings.n_components == 3
     np.testing.assert_array_equal(slider.trace.initial_mask, trace.initial_mask)
     assert "run 1" in slider.comparison.value and "current" in slider.comparison.value
 

@@ -3,7 +3,7 @@ import pytest
 from PIL import Image
 import io
 
-from segwidgets.widgets.overlay import composite, encode_png, map_to_rgba, mask_to_rgba, rgb_to_rgba
+from segwidgets.render import composite, encode_png, map_to_rgba, mask_to_rgba, rgb_to_rgba
 
 
 def test_map_to_rgba_uses_colormap_ends_and_opacity():

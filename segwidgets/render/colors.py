@@ -1,0 +1,86 @@
+"""Maps and masks as RGBA pictures (no UI imports).
+
+Overlays are always RGBA: maps must reach the screen without JPEG artefacts.
+"""
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage
+
+#: Palette of a mask-change picture (see ``panels.change_labels``): 0 outside,
+#: 1 object, 2 added by the step (green), 3 removed by the step (red).
+CHANGE_PALETTE = np.array([[0, 0, 0, 0], [64, 128, 255, 115], [0, 200, 0, 242], [230, 0, 0, 242]], np.uint8)
+
+
+def colormap_table(colormap: str) -> np.ndarray:
+    """(256, 4) uint8 RGBA table of a matplotlib colormap."""
+    from matplotlib import colormaps
+
+    return (colormaps[colormap](np.linspace(0, 1, 256)) * 255).round().astype(np.uint8)
+
+
+def map_to_index(values: np.ndarray, vmin: float, vmax: float) -> np.ndarray:
+    """Quantise a map to palette indices 0..255 over [vmin, vmax] (uint8, same shape)."""
+    scale = 255.0 / (vmax - vmin) if vmax > vmin else 0.0
+    return np.clip((np.asarray(values, np.float32) - vmin) * scale, 0, 255).round().astype(np.uint8)
+
+
+def map_to_rgba(values: np.ndarray, colormap: str = "viridis", opacity: float = 0.6, vmin=None, vmax=None) -> np.ndarray:
+    """Colour an (H, W) map with a matplotlib colormap.
+
+    Parameters
+    ----------
+    values : (H, W) float array; NaN pixels become transparent.
+    colormap : matplotlib colormap name.
+    opacity : float in [0, 1], alpha of every coloured pixel.
+    vmin, vmax : value range mapped to the colormap's ends; default [0, 1] for
+        maps already in [0, 1], else the map's own finite min and max.
+
+    Returns
+    -------
+    (H, W, 4) uint8 RGBA.
+    """
+    values = np.asarray(values, np.float32)
+    if values.ndim != 2:
+        raise ValueError(f"expected an (H, W) map, got shape {values.shape}")
+    if not 0 <= opacity <= 1:
+        raise ValueError(f"opacity must be in [0, 1], got {opacity}")
+    finite = np.isfinite(values)
+    if vmin is None or vmax is None:
+        lo, hi = (float(values[finite].min()), float(values[finite].max())) if finite.any() else (0.0, 1.0)
+        if lo >= 0 and hi <= 1:
+            lo, hi = 0.0, 1.0
+        vmin = lo if vmin is None else vmin
+        vmax = hi if vmax is None else vmax
+    rgba = colormap_table(colormap)[map_to_index(np.where(finite, values, vmin), vmin, vmax)]
+    rgba[..., 3] = np.where(finite, round(opacity * 255), 0)
+    return rgba
+
+
+def colormap_palette(colormap: str, opacity: float = 1.0) -> np.ndarray:
+    """(256, 4) uint8 RGBA palette of a matplotlib colormap at ``opacity`` (for indexed PNGs)."""
+    table = colormap_table(colormap)
+    table[:, 3] = round(opacity * 255)
+    return table
+
+
+def mask_to_rgba(mask: np.ndarray, color=(255, 64, 64), opacity: float = 0.5) -> np.ndarray:
+    """(H, W) bool mask -> (H, W, 4) uint8: ``color`` at ``opacity`` where True, transparent elsewhere."""
+    mask = np.asarray(mask, bool)
+    if mask.ndim != 2:
+        raise ValueError(f"expected an (H, W) mask, got shape {mask.shape}")
+    rgba = np.zeros(mask.shape + (4,), np.uint8)
+    rgba[mask, :3] = np.asarray(color, np.uint8)[:3]
+    rgba[mask, 3] = round(opacity * 255)
+    return rgba
+
+
+def mask_outline(mask: np.ndarray, width: int = 1) -> np.ndarray:
+    """(H, W) bool: the mask's pixels within ``width`` of its edge (its outline)."""
+    mask = np.asarray(mask, bool)
+    return mask & ~ndimage.binary_erosion(mask, iterations=width, border_value=0)
+
+
+def rgb_to_rgba(image: np.ndarray) -> np.ndarray:
+    """(H, W, 3) uint8 -> opaque (H, W, 4) uint8."""
+    return np.concatenate([image, np.full(image.shape[:2] + (1,), 255, np.uint8)], axis=2)

@@ -1,0 +1,66 @@
+"""The shared refinement step on synthetic images with known answers."""
+import numpy as np
+import pytest
+
+from segwidgets.eval.metrics import iou
+from segwidgets.graphcut import GraphCutSettings
+from segwidgets.pipelines.refine import Seeds, refine_with_graph_cut, uncertain_region
+
+from ..conftest import noisy_disc
+
+SETTINGS = GraphCutSettings(pairwise="combined", prior_weight=0.5, gamma=10.0, max_iterations=5)
+
+
+def shifted_disc_probability(disc, shift=3):
+    """A network that is sure but 3 px off: P = 0.9 on a shifted disc, 0.1 elsewhere."""
+    p = np.where(np.roll(disc, shift, axis=1), 0.9, 0.1).astype(np.float32)
+    return p, np.zeros_like(p)
+
+
+def test_colour_pulls_a_shifted_network_edge_back_within_the_band():
+    image, disc = noisy_disc(noise=6.0)
+    p, b = shifted_disc_probability(disc)
+    refined = refine_with_graph_cut(image, p, b, settings=SETTINGS, band_px=6)
+    assert iou(p > 0.5, disc) < 0.9 < iou(refined.mask, disc)
+    assert refined.trace is not None and refined.window == (0, 0, 100, 80)
+    far = ~uncertain_region(p, 6)
+    np.testing.assert_array_equal(refined.mask[far], (p > 0.5)[far])  # outside the band: the network's label
+
+
+def test_seeds_are_hard_constraints_and_must_not_overlap():
+    image, disc = noisy_disc(noise=6.0)
+    p, b = shifted_disc_probability(disc, shift=0)
+    cut = np.zeros_like(disc)
+    cut[:, 45:55] = True  # the user says: not this strip
+    refined = refine_with_graph_cut(image, p, b, Seeds(background=cut), SETTINGS, band_px=6)
+    assert not refined.mask[cut].any() and refined.mask[40, 40]
+    with pytest.raises(ValueError, match="overlap"):
+        refine_with_graph_cut(image, p, b, Seeds(cut, cut), SETTINGS, band_px=6)
+
+
+def test_without_a_network_answer_colour_segments_what_the_seeds_allow():
+    image, disc = noisy_disc(noise=6.0)
+    p = np.zeros(disc.shape, np.float32)
+    outside_box = np.ones_like(disc)
+    outside_box[12:70, 22:80] = False  # a box around the disc
+    refined = refine_with_graph_cut(image, p, p, Seeds(background=outside_box), SETTINGS)
+    assert iou(refined.mask, disc) > 0.9
+    assert refined.notes and "no object" in refined.notes[0]
+
+
+def test_nothing_to_decide_returns_the_start_without_a_trace():
+    image, disc = noisy_disc()
+    p = np.where(disc, 0.9, 0.1).astype(np.float32)
+    refined = refine_with_graph_cut(image, p, p, Seeds(disc, ~disc), SETTINGS, band_px=3)  # every pixel seeded
+    assert refined.trace is None and refined.window is None
+    np.testing.assert_array_equal(refined.mask, disc)
+
+
+def test_window_confines_the_cut_to_what_may_change():
+    image, disc = noisy_disc(h=160, w=200, radius=15)
+    p, b = shifted_disc_probability(disc, shift=2)
+    refined = refine_with_graph_cut(image, p, b, settings=SETTINGS, band_px=4, window_margin=0.05)
+    x0, y0, x1, y1 = refined.window
+    assert refined.trace.final_mask.shape == (y1 - y0, x1 - x0)
+    assert 0 < x0 and x1 < 200 and 0 < y0 and y1 < 160  # a box around the disc's edge, not the image
+    assert iou(refined.mask, disc) > iou(p > 0.5, disc)
