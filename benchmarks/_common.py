@@ -19,6 +19,13 @@ def parser(description: str, default_data: Path) -> argparse.ArgumentParser:
     return p
 
 
+def add_engine_arguments(p: argparse.ArgumentParser) -> None:
+    """``--device`` and ``--threads``: where the engine runs and its CPU thread count."""
+    p.add_argument("--device", default=None, help="cpu / cuda (default: the engine's choice)")
+    p.add_argument("--threads", type=int, default=None,
+                   help="torch intra-op threads on the CPU (default: the engine's measured policy)")
+
+
 def load_resized(image_path, mask_path, megapixels: float = 0.5):
     """Image (H, W, 3) uint8 and its ground truth (object, ignore) bool masks, resized to ~``megapixels``."""
     import numpy as np

@@ -22,15 +22,30 @@ import warnings
 import numpy as np
 
 sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parent))
-from _common import SHARED_DATA, load_resized, parser, print_table, write_json  # noqa: E402
+from _common import SHARED_DATA, add_engine_arguments, load_resized, parser, print_table, write_json  # noqa: E402
 
 from segwidgets.core.engine import Engine  # noqa: E402
 from segwidgets.core.image import as_rgb_image, box_from_mask  # noqa: E402
 from segwidgets.data import list_pairs, load_mask, split_pairs  # noqa: E402
 from segwidgets.eval import boundary_f_score, iou  # noqa: E402
+from segwidgets.graphcut import GraphCutSettings  # noqa: E402
 from segwidgets.pipelines import segment_object  # noqa: E402
+from segwidgets.pipelines.boundary_aware import DEFAULT_GRAPH_CUT  # noqa: E402
 
 MODES = ("auto", "box")
+
+
+def parse_settings(items) -> dict:
+    """``KEY=VALUE`` strings -> keyword arguments of ``segment_object``; graph-cut fields
+    (gamma, prior_weight, pairwise, ...) are collected into its ``settings`` object."""
+    options, graph_cut = {}, {}
+    for item in items:
+        key, value = item.split("=", 1)
+        value = value if key == "pairwise" else None if value == "none" else float(value) if "." in value else int(value)
+        (graph_cut if key in GraphCutSettings.field_names() else options)[key] = value
+    if graph_cut:
+        options["settings"] = DEFAULT_GRAPH_CUT.replace(**graph_cut)
+    return options
 
 
 def score(dataset_dir, split, limit, engine, settings):
@@ -78,20 +93,18 @@ def main(argv=None):
     p = parser(__doc__.split("\n")[0], SHARED_DATA / "seg")
     p.add_argument("--datasets", nargs="+", default=["ccp_person", "human", "ecssd"])
     p.add_argument("--split", default="test", choices=["test", "validation"])
-    p.add_argument("--device", default=None, help="cpu / cuda (default: the engine's choice)")
+    add_engine_arguments(p)
     p.add_argument("--weights", default=None, help="objectness weights file (default: the shipped one)")
-    p.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="segment_object settings, e.g. prior_weight=0.6")
+    p.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
+                   help="segment_object options or GraphCutSettings fields, e.g. band=0.05 gamma=20 prior_weight=0.6")
     p.add_argument("--no-timing", action="store_true")
     args = p.parse_args(argv)
-    settings = {}
-    for item in args.set:
-        key, value = item.split("=", 1)
-        settings[key] = (value if key == "pairwise" else None if value == "none"
-                         else float(value) if "." in value else int(value))
-    engine = Engine(args.device)
+    settings = parse_settings(args.set)
+    engine = Engine(args.device, cpu_threads=args.threads)
     if args.weights:
         engine.load_weights("objectness", args.weights)
-    figures = {"split": args.split, "settings": settings, "device": str(engine.device)}
+    shown = {k: (v.to_dict() if isinstance(v, GraphCutSettings) else v) for k, v in settings.items()}
+    figures = {"split": args.split, "settings": shown, "device": str(engine.device)}
     table = []
     for name in args.datasets:
         count, results = score(args.data / name, args.split, args.limit, engine, settings)
@@ -99,7 +112,7 @@ def main(argv=None):
             table.append([name, mode, count, r["a_iou"], r["b_iou"], r["b_iou"] - r["a_iou"], r["a_bf"], r["b_bf"],
                           r["b_bf"] - r["a_bf"], r["seconds"]])
             figures[f"{name}/{mode}"] = {"images": count, **r}
-    print(f"split: {args.split}; device: {engine.device}; settings: {settings or 'defaults'}")
+    print(f"split: {args.split}; device: {engine.device}; cpu threads: {engine.cpu_threads}; settings: {args.set or 'defaults'}")
     print_table(["dataset", "mode", "images", "IoU (a) P>0.5", "IoU (b) full", "b-a", "BF (a)", "BF (b)", "b-a",
                  "mean s/img"], table)
     if not args.no_timing:

@@ -6,7 +6,7 @@ widget). Peer, in the same run: OpenCV's GrabCut, one iteration initialised
 with a rectangle around the clicks and the mask so far (what a classical
 click tool would run per click).
 
-    python benchmarks/bench_click.py [--data DIR] [--limit N] [--json PATH] [--device cuda]
+    python benchmarks/bench_click.py [--data DIR] [--limit N] [--json PATH] [--device cuda] [--threads N]
 """
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ import time
 import numpy as np
 
 sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parent))
-from _common import SHARED_DATA, load_resized, parser, print_table, write_json  # noqa: E402
+from _common import SHARED_DATA, add_engine_arguments, load_resized, parser, print_table, write_json  # noqa: E402
 
 from segwidgets.core.clicks import Click  # noqa: E402
 from segwidgets.core.engine import Engine  # noqa: E402
@@ -51,11 +51,11 @@ def grabcut_peer(cv2, image, clicks, previous):
 
 def main(argv=None):
     p = parser(__doc__.split("\n")[0], SHARED_DATA / "interactive" / "davis345")
-    p.add_argument("--device", default=None)
+    add_engine_arguments(p)
     p.add_argument("--no-peer", action="store_true")
     args = p.parse_args(argv)
     pairs = list_pairs(args.data / "images", args.data / "masks", limit=args.limit or 10)
-    engine = Engine(args.device)
+    engine = Engine(args.device, cpu_threads=args.threads)
     variants = {"ours: network + graph cut": ClickPredictor(engine, refine=True),
                 "ours: network alone": ClickPredictor(engine, refine=False)}
     times = {name: [] for name in variants}
@@ -95,7 +95,8 @@ def main(argv=None):
                 return mask
 
             simulate_clicks(peer, target, ignore, max_clicks=CLICKS)
-    rows, figures = [], {"device": str(engine.device), "image_size": list(size), "images": len(pairs)}
+    rows, figures = [], {"device": str(engine.device), "cpu_threads": engine.cpu_threads, "image_size": list(size),
+                         "images": len(pairs)}
     for name, t in times.items():
         rows.append([name, len(t), float(np.median(t)), float(np.percentile(t, 90)), float(np.max(t))])
         figures[name] = {"median_s": float(np.median(t)), "p90_s": float(np.percentile(t, 90))}
@@ -105,7 +106,7 @@ def main(argv=None):
         figures["opencv_grabcut"] = {"median_s": float(np.median(peer_times))}
         figures["ratio_ours_to_peer"] = figures["ours: network + graph cut"]["median_s"] / float(np.median(peer_times))
     print(f"{len(pairs)} DAVIS images at {size[1]}x{size[0]} ({size[0] * size[1] / 1e6:.2f} MP), {CLICKS} protocol clicks each, "
-          f"device {engine.device}")
+          f"device {engine.device}, {engine.cpu_threads} CPU thread(s)")
     print_table(["method", "clicks", "median s/click", "p90 s/click", "max s/click"], rows)
     print(f"full pipeline split (median): network {np.median(parts['network']):.3f} s, graph cut {np.median(parts['graph_cut']):.3f} s")
     if peer_times:

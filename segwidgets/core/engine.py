@@ -51,10 +51,6 @@ class FeatureCache:
     def __contains__(self, key) -> bool:
         return key in self._entries
 
-    def keys(self) -> list:
-        with self._lock:
-            return list(self._entries)
-
     def get(self, key):
         """The cached value (marked most recently used) or ``None``."""
         with self._lock:

@@ -36,7 +36,7 @@ def run_noc(args) -> dict:
     from .noc import simulate_clicks
 
     pairs = list_pairs(args.images, args.masks)[:: args.stride][: args.limit]
-    engine = Engine(args.device)
+    engine = Engine(args.device, cpu_threads=args.threads)
     if args.weights:
         engine.load_weights("click", args.weights)
     variants = {"network": False, "refined": True} if args.variant == "both" else {args.variant: args.variant == "refined"}
@@ -70,7 +70,8 @@ def run_noc(args) -> dict:
     figures["stride"] = args.stride
     figures["max_clicks"] = args.max_clicks
     subset = f" (every {args.stride}th of the sorted images)" if args.stride > 1 else ""
-    print(f"{len(per_image)} images{subset}, max {args.max_clicks} clicks, device {engine.device}")
+    print(f"{len(per_image)} images{subset}, max {args.max_clicks} clicks, device {engine.device}, "
+          f"{engine.cpu_threads} CPU thread(s)")
     header = ["variant", "NoC@85", "NoC@90", "mIoU@1", "mIoU@3", "mIoU@5", "failed@90", "median s/click"]
     rows = [[name, f"{f['noc@85']:.2f}", f"{f['noc@90']:.2f}", f"{f['miou@1']:.4f}", f"{f['miou@3']:.4f}",
              f"{f['miou@5']:.4f}", str(f["failed@90"]), f"{f['median_s_per_click']:.3f}"] for name, f in figures.items()
@@ -100,6 +101,7 @@ def main(argv=None) -> int:
     noc.add_argument("--net-size", type=int, default=224)
     noc.add_argument("--weights", default=None, help="click network weights (default: the shipped file)")
     noc.add_argument("--device", default=None)
+    noc.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: the engine's policy)")
     noc.add_argument("--json", type=Path, default=None)
     args = parser.parse_args(argv)
     if args.max_clicks < 1:

@@ -83,6 +83,11 @@ class GraphCutSettings:
             problems.append(f"tolerance must be >= 0, got {self.tolerance}")
         if problems:
             raise ValueError("invalid graph-cut settings: " + "; ".join(problems))
+        for name in ("gamma", "beta", "prior_weight", "min_variance", "tolerance"):
+            object.__setattr__(self, name, float(getattr(self, name)))
+        for name in ("n_components", "seed", "max_iterations"):
+            object.__setattr__(self, name, int(getattr(self, name)))
+        object.__setattr__(self, "multiscale", bool(self.multiscale))
 
     @classmethod
     def field_names(cls) -> tuple[str, ...]:

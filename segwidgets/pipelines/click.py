@@ -211,11 +211,9 @@ class ClickPredictor:
 
     def _refine(self, image, p, b, net_region, clicks, origin):
         pos, neg = self.click_discs(clicks, p.shape, origin)
-        if not net_region.any():  # nothing under the positive clicks: the clicked discs are the answer
-            return pos, None, None
         refined = refine_with_graph_cut(
             image, p, b, Seeds(pos, neg), self.settings, band_px=max(3.0, self.band * max(p.shape)),
-            network_mask=net_region, window_margin=self.window_margin,
+            network_mask=net_region, empty_start="seeds", window_margin=self.window_margin,
         )
         if refined.trace is None:
             return refined.mask, None, None

@@ -82,6 +82,7 @@ def refine_with_graph_cut(
     *,
     band_px: float | None = None,
     network_mask: np.ndarray | None = None,
+    empty_start: str = "allowed",
     window_margin: float | None = None,
     callback=None,
 ) -> Refinement:
@@ -90,9 +91,7 @@ def refine_with_graph_cut(
     The network's mask (``P > 0.5``, or ``network_mask``) is the starting labelling
     and, outside the uncertain band, a hard constraint; inside the band the colour
     models (blended with ``-log P``) and the pairwise term (cheap where R = P * B
-    says edge) decide. User seeds are hard constraints everywhere. When the network
-    sees no object, the cut starts from every pixel the background seeds allow, all
-    free: a colour segmentation of that region.
+    says edge) decide. User seeds are hard constraints everywhere.
 
     Parameters
     ----------
@@ -108,6 +107,11 @@ def refine_with_graph_cut(
         may change (see :func:`uncertain_region`); None frees every unseeded pixel.
     network_mask : (H, W) bool, optional
         The network's answer when it is not plain ``P > 0.5`` (e.g. only the clicked parts).
+    empty_start : {"allowed", "seeds"}
+        When the network sees no object: ``"allowed"`` starts from every pixel the
+        background seeds allow, all free (a colour segmentation of that region: a box
+        or a crop around a point); ``"seeds"`` starts from the object seeds with only the
+        uncertain band free (a click is a tiny seed, not a region).
     window_margin : float or None
         Run the cut only on the box around the pixels that may change, grown by this
         fraction of the image's longest side (at least :data:`MIN_WINDOW_MARGIN` px):
@@ -128,9 +132,11 @@ def refine_with_graph_cut(
     bg = none if seeds.background is None else seeds.background
     if (fg & bg).any():
         raise ValueError("object and background seeds overlap; decide which wins before refining")
+    if empty_start not in ("allowed", "seeds"):
+        raise ValueError(f"empty_start must be 'allowed' or 'seeds', got {empty_start!r}")
     net = (probability > 0.5 if network_mask is None else network_mask) & ~bg
     notes = ()
-    if net.any():
+    if net.any() or empty_start == "seeds":
         free = uncertain_region(probability, band_px)
         start = (net | fg) & ~bg
     else:  # the network sees nothing: a colour segmentation of what the seeds allow

@@ -1,6 +1,6 @@
 """UI-free pictures from arrays: what widgets, the headless demo and batch jobs draw.
 
-- ``colors``: maps and masks to RGBA (colormaps, palettes, outlines).
+- ``colors``: maps and masks to RGBA (colormaps, palettes).
 - ``encode``: lossless PNG bytes (RGBA, or palette-indexed for fast redraws).
 - ``composite``: overlays over an image, checkerboard composites for mattes.
 - ``plots``: the graph-cut energy plot.
@@ -10,7 +10,7 @@
 numpy, Pillow and matplotlib (off-screen) only; no ipywidgets, no torch.
 """
 from .colors import (
-    CHANGE_PALETTE, colormap_palette, map_to_index, map_to_rgba, mask_outline, mask_to_rgba, rgb_to_rgba,
+    CHANGE_PALETTE, colormap_palette, map_to_index, map_to_rgba, mask_to_rgba, rgb_to_rgba,
 )
 from .composite import checkerboard, checkerboard_composite, composite
 from .encode import encode_indexed_png, encode_png
@@ -19,7 +19,7 @@ from .panels import change_labels, overview_sheet, trace_panels, unary_limit
 from .plots import energy_plot
 
 __all__ = [
-    "CHANGE_PALETTE", "colormap_palette", "map_to_index", "map_to_rgba", "mask_outline", "mask_to_rgba", "rgb_to_rgba",
+    "CHANGE_PALETTE", "colormap_palette", "map_to_index", "map_to_rgba", "mask_to_rgba", "rgb_to_rgba",
     "checkerboard", "checkerboard_composite", "composite", "encode_indexed_png", "encode_png", "model_swatches",
     "model_swatches_html", "change_labels", "overview_sheet", "trace_panels", "unary_limit", "energy_plot",
 ]

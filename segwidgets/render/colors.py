@@ -5,7 +5,6 @@ Overlays are always RGBA: maps must reach the screen without JPEG artefacts.
 from __future__ import annotations
 
 import numpy as np
-from scipy import ndimage
 
 #: Palette of a mask-change picture (see ``panels.change_labels``): 0 outside,
 #: 1 object, 2 added by the step (green), 3 removed by the step (red).
@@ -73,12 +72,6 @@ def mask_to_rgba(mask: np.ndarray, color=(255, 64, 64), opacity: float = 0.5) ->
     rgba[mask, :3] = np.asarray(color, np.uint8)[:3]
     rgba[mask, 3] = round(opacity * 255)
     return rgba
-
-
-def mask_outline(mask: np.ndarray, width: int = 1) -> np.ndarray:
-    """(H, W) bool: the mask's pixels within ``width`` of its edge (its outline)."""
-    mask = np.asarray(mask, bool)
-    return mask & ~ndimage.binary_erosion(mask, iterations=width, border_value=0)
 
 
 def rgb_to_rgba(image: np.ndarray) -> np.ndarray:

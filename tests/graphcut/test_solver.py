@@ -319,6 +319,8 @@ def test_settings_are_one_validated_object():
     shorthand = graph_cut(image, box=(20, 10, 80, 70), gamma=20.0, max_iterations=2)
     np.testing.assert_array_equal(shorthand.final_mask, trace.final_mask)
     assert trace.settings.to_dict()["gamma"] == 20.0
+    assert GraphCutSettings(gamma=10, max_iterations=3.0) == GraphCutSettings(gamma=10.0, max_iterations=3)
+    assert isinstance(GraphCutSettings(gamma=10).gamma, float)
     for bad in ({"gamma": -1}, {"n_components": 0}, {"prior_weight": 1.5}, {"pairwise": "sharp"},
                 {"color_model": "neural"}, {"max_iterations": 1.5}):
         with pytest.raises(ValueError, match="invalid graph-cut settings"):

@@ -46,6 +46,12 @@ def test_without_a_network_answer_colour_segments_what_the_seeds_allow():
     refined = refine_with_graph_cut(image, p, p, Seeds(background=outside_box), SETTINGS)
     assert iou(refined.mask, disc) > 0.9
     assert refined.notes and "no object" in refined.notes[0]
+    click = np.zeros_like(disc)
+    click[38:43, 48:53] = True  # a clicked disc: a seed, not a region
+    from_seeds = refine_with_graph_cut(image, p, p, Seeds(click, outside_box), SETTINGS, band_px=6, empty_start="seeds")
+    np.testing.assert_array_equal(from_seeds.mask, click)  # nothing uncertain to grow into: the click alone
+    with pytest.raises(ValueError, match="empty_start"):
+        refine_with_graph_cut(image, p, p, settings=SETTINGS, empty_start="box")
 
 
 def test_nothing_to_decide_returns_the_start_without_a_trace():
