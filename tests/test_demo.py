@@ -10,7 +10,7 @@ def test_demo_writes_every_panel(tmp_path):
     assert main(["demo", "--out", str(tmp_path), "--iterations", "4"]) == 0
     names = {p.name for p in tmp_path.iterdir()}
     for expected in ("00_input_box.png", "02_superpixels.png", "03_pairwise_weights.png", "05_unary_object_minus_background.png",
-                     "06_colour_models.png", "07_energy.png", "08_final_mask.png", "10_cutout.png", "overview.png", "trace.json"):
+                     "06_color_models.png", "07_energy.png", "08_final_mask.png", "10_cutout.png", "overview.png", "trace.json"):
         assert expected in names
     assert len([n for n in names if n.startswith("04_iteration_")]) == 4
     trace = json.loads((tmp_path / "trace.json").read_text())

@@ -181,13 +181,13 @@ class CropWindow:
         image), int64 arrays of length h and w; ``image[np.ix_(rows, cols)]`` samples the crop."""
         x0, y0, _, _ = self.box
         sx, sy = self.scale
-        rows = _nearest_index(_weights(self.image_size[0], self.size[0], y0, 1 / sy, 0, False))
-        cols = _nearest_index(_weights(self.image_size[1], self.size[1], x0, 1 / sx, 0, False))
-        return rows, cols
+        rows = _weights(self.image_size[0], self.size[0], y0, 1 / sy, 0, False)
+        cols = _weights(self.image_size[1], self.size[1], x0, 1 / sx, 0, False)
+        return rows.copy(), cols.copy()
 
     def to_local_mask(self, mask: np.ndarray) -> np.ndarray:
         """An image-size (H, W) bool mask on the local grid: bilinear, then > 0.5."""
-        return self.to_local_map(np.asarray(mask, np.float32)) > 0.5
+        return self.to_local_map(np.asarray(mask, bool)) > 0.5
 
     def to_frame_map(self, local: np.ndarray, order: int = 1) -> np.ndarray:
         """Resample a local (h, w[, C]) array onto the image pixels of :attr:`region`:
@@ -226,18 +226,23 @@ def _check_frame(values, shape, name) -> np.ndarray:
 
 
 @lru_cache(maxsize=64)
-def _weights(n_in: int, n_out: int, start: float, step: float, order: int, antialias: bool) -> sparse.csr_matrix:
-    """(n_out, n_in) resampling weights along one axis.
-
-    Output pixel ``u`` reads the source at continuous coordinate
-    ``start + (u + 0.5) * step`` (source pixel i covers [i, i + 1)); source
+def _weights(n_in: int, n_out: int, start: float, step: float, order: int, antialias: bool):
+    """Resampling along one axis: output pixel ``u`` reads the source at continuous
+    coordinate ``start + (u + 0.5) * step`` (source pixel i covers [i, i + 1)); source
     pixels outside ``[0, n_in)`` are zeros.
+
+    Returns, for ``order=0``, the (n_out,) source index per output pixel (-1 outside);
+    for ``order=1``, ``(matrix, used)``: the source indices some output reads, and the
+    (n_out, len(used)) weights over them, so only those rows or columns are ever read.
+    Cached (and read-only): windows repeat (a display, a crop's round trip).
     """
     centres = start + (np.arange(n_out) + 0.5) * step - 0.5  # in source index units
     if order == 0:
         index = np.floor(centres + 0.5).astype(np.int64)
-        rows, cols, vals = np.arange(n_out), index, np.ones(n_out, np.float32)
-    elif order == 1:
+        index[(index < 0) | (index >= n_in)] = -1
+        index.flags.writeable = False
+        return index
+    if order == 1:
         support = max(1.0, step) if antialias else 1.0  # triangle half-width, source pixels
         taps = int(np.ceil(support)) * 2 + 1
         first = np.floor(centres - support).astype(np.int64) + 1
@@ -251,36 +256,27 @@ def _weights(n_in: int, n_out: int, start: float, step: float, order: int, antia
     else:
         raise ValueError(f"order must be 0 (nearest) or 1 (bilinear), got {order}")
     keep = (cols >= 0) & (cols < n_in) & (vals != 0)
-    return sparse.csr_matrix((vals[keep], (np.broadcast_to(rows, cols.shape)[keep], cols[keep])), shape=(n_out, n_in))
+    used, compact = np.unique(cols[keep], return_inverse=True)
+    matrix = sparse.csr_matrix((vals[keep], (rows[keep], compact.ravel())), shape=(n_out, len(used)))
+    return matrix, used
 
 
-def _resample(values: np.ndarray, rows: sparse.csr_matrix, cols: sparse.csr_matrix, order: int) -> np.ndarray:
-    """Apply row and column weights to an (H, W[, C]) array."""
+def _resample(values: np.ndarray, rows, cols, order: int) -> np.ndarray:
+    """Apply row and column resampling (see :func:`_weights`) to an (H, W[, C]) array."""
     if order == 0:  # a gather: keeps dtype (bool masks, labels) and exact values
-        r = _nearest_index(rows)
-        c = _nearest_index(cols)
-        out = values[r[:, None], c[None, :]]
-        out[(r < 0)[:, None] | (c < 0)[None, :]] = 0
+        out = values[rows[:, None], cols[None, :]]
+        out[(rows < 0)[:, None] | (cols < 0)[None, :]] = 0
         return out
-    # Read only the source rows and columns some output pixel uses: a small crop of a
+    (row_weights, used_rows), (col_weights, used_cols) = rows, cols
+    # Read only the source pixels some output uses, before converting: a small crop of a
     # large photo then costs what the crop costs, not what the photo does.
-    used_rows, used_cols = np.unique(rows.indices), np.unique(cols.indices)
-    if len(used_rows) < values.shape[0]:
-        values, rows = values[used_rows], rows[:, used_rows]
-    if len(used_cols) < values.shape[1]:
-        values, cols = values[:, used_cols], cols[:, used_cols]
-    h_in, w_in = values.shape[:2]
-    channels = values.shape[2:]
-    a = values.astype(np.float32, copy=False).reshape(h_in, -1)
-    a = np.asarray(rows @ a).reshape(rows.shape[0], w_in, -1)  # rows first: usually the big reduction
-    a = np.ascontiguousarray(a.transpose(1, 0, 2)).reshape(w_in, -1)
-    a = np.asarray(cols @ a).reshape(cols.shape[0], rows.shape[0], -1).transpose(1, 0, 2)
-    return np.ascontiguousarray(a.reshape((rows.shape[0], cols.shape[0]) + channels), dtype=np.float32)
+    a = values[used_rows[:, None], used_cols[None, :]]
+    if a.ndim == 3:  # plane by plane: 2-D products and transposes stay cache-friendly
+        return np.stack([_resample_plane(a[..., c], row_weights, col_weights) for c in range(a.shape[2])], axis=-1)
+    return _resample_plane(a, row_weights, col_weights)
 
 
-def _nearest_index(weights: sparse.csr_matrix) -> np.ndarray:
-    """Source index per output row of a nearest-neighbour weight matrix (-1 where outside)."""
-    index = np.full(weights.shape[0], -1, np.int64)
-    counts = np.diff(weights.indptr)
-    index[counts > 0] = weights.indices[weights.indptr[:-1][counts > 0]]
-    return index
+def _resample_plane(a: np.ndarray, row_weights, col_weights) -> np.ndarray:
+    """``R @ a @ C.T`` for one (h_in, w_in) plane: (h, w) float32."""
+    b = np.asarray(row_weights @ a.astype(np.float32))  # (h, w_in): rows first, usually the big reduction
+    return np.ascontiguousarray(np.asarray(col_weights @ b.T).T, dtype=np.float32)

@@ -24,7 +24,7 @@ class Initialisation:
         starts get their free pixels labelled by the colour models (see solver).
     fixed_foreground, fixed_background : (H, W) bool
         Hard constraints; never both True for one pixel.
-    labels_from_colour : bool
+    labels_from_color : bool
         True when the free pixels have no initial label (seeds only) and the
         solver should label them by colour before the first cut.
     """
@@ -32,7 +32,7 @@ class Initialisation:
     labels: np.ndarray
     fixed_foreground: np.ndarray
     fixed_background: np.ndarray
-    labels_from_colour: bool = False
+    labels_from_color: bool = False
 
     @property
     def free(self) -> np.ndarray:
@@ -79,7 +79,7 @@ def make_initialisation(
     fixed_fg = np.zeros(shape, bool)
     fixed_bg = np.zeros(shape, bool)
     labels = np.zeros(shape, bool)
-    from_colour = False
+    from_color = False
     if box is not None:
         x0, y0, x1, y1 = as_box(box, shape)
         labels[y0:y1, x0:x1] = True
@@ -99,7 +99,7 @@ def make_initialisation(
     elif fg_seeds is None and bg_seeds is None:
         raise ValueError("nothing to start from: give a box, a mask, a trimap or seeds")
     else:
-        from_colour = True
+        from_color = True
     if fg_seeds is not None:
         fg = as_mask(fg_seeds, shape, "fg_seeds")
         fixed_fg = fixed_fg | fg
@@ -109,11 +109,11 @@ def make_initialisation(
         if (bg & fixed_fg).any():
             raise ValueError("some pixels are seeded as both object and background")
         fixed_bg = fixed_bg | bg
-    if from_colour and (not fixed_fg.any() or not fixed_bg.any()):
+    if from_color and (not fixed_fg.any() or not fixed_bg.any()):
         raise ValueError("seeds alone need both object and background seeds to learn the two colour models")
     free = ~(fixed_fg | fixed_bg)
     if not free.any() and not (fixed_fg.any() and fixed_bg.any()):
         which = "object" if fixed_fg.any() else "background"
         raise ValueError(f"every pixel is fixed to {which}: there is nothing to segment")
     labels = (labels & free) | fixed_fg
-    return Initialisation(labels=labels, fixed_foreground=fixed_fg, fixed_background=fixed_bg, labels_from_colour=from_colour)
+    return Initialisation(labels=labels, fixed_foreground=fixed_fg, fixed_background=fixed_bg, labels_from_color=from_color)

@@ -327,9 +327,9 @@ class _Problem:
             )
         rng = np.random.default_rng(settings.seed)
         labels = init.labels
-        if init.labels_from_colour:
+        if init.labels_from_color:
             self.models = self._initial_models(image, index, labels, ~self.free, rng)
-            u_bg, u_fg = self._region_unary(self._colour_costs()[1:])
+            u_bg, u_fg = self._region_unary(self._color_costs()[1:])
             labels = labels.copy()
             labels[region] = np.where(self.region_free, u_fg < u_bg, labels[region])
         else:
@@ -363,7 +363,7 @@ class _Problem:
         r0, r1, c0, c1 = self.region
         return self.gamma * cut_cost(labels[r0:r1, c0:c1], self.weights[:, r0:r1, c0:c1])
 
-    def _colour_costs(self):
+    def _color_costs(self):
         """Component costs (2K, U) (background rows first) and each model's colour cost, (U,) each."""
         coefficients = np.concatenate([m.cost_coefficients() for m in self.models], axis=1)  # (10, 2K)
         costs = coefficients.T @ self.features
@@ -383,7 +383,7 @@ class _Problem:
     def set_state(self, labels: np.ndarray, models) -> None:
         """Adopt ``labels`` and ``models`` [background, object] as if an iteration had just ended."""
         self.models = list(models)
-        costs = self._colour_costs()[0]
+        costs = self._color_costs()[0]
         self._remember(labels, costs)
 
     def _remember(self, labels, costs):
@@ -413,7 +413,7 @@ class _Problem:
         """
         if self._assignments is not None:
             self.models = [self._refit(label) for label in (0, 1)]
-        costs, best_bg, best_fg = self._colour_costs()
+        costs, best_bg, best_fg = self._color_costs()
         u_bg, u_fg = self._region_unary((best_bg, best_fg))
         r0, r1, c0, c1 = self.region
         region_labels, movable = self._cut(labels[r0:r1, c0:c1], u_bg, u_fg, move)

@@ -66,7 +66,7 @@ def trace_panels(image: np.ndarray, trace, box=None) -> dict[str, np.ndarray]:
         limit = unary_limit(trace)
         panels["05_unary_object_minus_background"] = map_to_rgba(trace.unary_map(), "RdBu_r", 1.0, vmin=-limit, vmax=limit)[..., :3]
         last = trace[-1]
-        panels["06_colour_models"] = model_swatches([last.foreground_model, last.background_model])
+        panels["06_color_models"] = model_swatches([last.foreground_model, last.background_model])
         panels["07_energy"] = energy_plot(trace, figsize=(6, 3.2), title="graph-cut energy per iteration")[0][..., :3]
     return panels
 

@@ -37,7 +37,7 @@ def test_component_costs_match_direct_density(rng):
     np.testing.assert_allclose(gmm.costs(colors), mixture, rtol=2e-4, atol=2e-2)
 
 
-def test_flat_colour_gets_variance_floor():
+def test_flat_color_gets_variance_floor():
     colors = np.full((100, 3), 77.0)
     gmm = fit_gaussian_mixture(colors, np.zeros(100, int), 1, min_variance=4.0)
     np.testing.assert_allclose(gmm.covariances[0], 4.0 * np.eye(3), atol=1e-6)

@@ -16,7 +16,7 @@ def iou(a, b):
 
 
 @pytest.mark.parametrize("multiscale", MODES)
-def test_two_coloured_regions_box_gives_exact_region(multiscale):
+def test_two_colored_regions_box_gives_exact_region(multiscale):
     image, left = two_regions()
     trace = graph_cut(image, box=(0, 0, 34, 40), multiscale=multiscale)
     np.testing.assert_array_equal(trace.final_mask, left)

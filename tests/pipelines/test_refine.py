@@ -17,7 +17,7 @@ def shifted_disc_probability(disc, shift=3):
     return p, np.zeros_like(p)
 
 
-def test_colour_pulls_a_shifted_network_edge_back_within_the_band():
+def test_color_pulls_a_shifted_network_edge_back_within_the_band():
     image, disc = noisy_disc(noise=6.0)
     p, b = shifted_disc_probability(disc)
     refined = refine_with_graph_cut(image, p, b, settings=SETTINGS, band_px=6)
@@ -38,7 +38,7 @@ def test_seeds_are_hard_constraints_and_must_not_overlap():
         refine_with_graph_cut(image, p, b, Seeds(cut, cut), SETTINGS, band_px=6)
 
 
-def test_without_a_network_answer_colour_segments_what_the_seeds_allow():
+def test_without_a_network_answer_color_segments_what_the_seeds_allow():
     image, disc = noisy_disc(noise=6.0)
     p = np.zeros(disc.shape, np.float32)
     outside_box = np.ones_like(disc)
