@@ -8,12 +8,12 @@ import os
 
 import torch
 
-#: torch intra-op threads for inference on the CPU. Measured by
-#: ``benchmarks/bench_threads.py`` on the 2-core development machine: the small
-#: networks here ran faster on 1 thread than on 2 when the machine was quiet, and
-#: 2 threads slowed down many times over while another process kept a core busy
-#: (see the table in that script's docstring). Override per engine
-#: (``Engine(cpu_threads=...)``) or with the environment variable below.
+#: torch intra-op threads for inference on the CPU, chosen by ``benchmarks/bench_threads.py``
+#: on the 2-core development machine: on a quiet machine 2 threads ran the networks alone
+#: 20-30% faster but a whole click (network + graph cut) no faster; with another process
+#: keeping one core busy, 2 threads were 35-90% slower in median and up to 7x slower at the
+#: 90th percentile. One thread is the predictable choice on a busy laptop. Override per
+#: engine (``Engine(cpu_threads=...)``) or with the environment variable below.
 DEFAULT_CPU_THREADS = 1
 CPU_THREADS_ENV = "SEGWIDGETS_CPU_THREADS"
 
