@@ -109,7 +109,9 @@ def load_annotations(path, image) -> Annotations:
         clicks = tuple(Click.from_dict(c) for c in payload["clicks"])
         boxes = tuple(_box(b) for b in payload["boxes"])
         strokes = tuple(Stroke.from_dict(s) for s in payload["strokes"])
-    except (ValueError, KeyError, TypeError) as exc:  # json.JSONDecodeError is a ValueError
+    except KeyError as exc:
+        raise ValueError(f"{os.fspath(path)} is not a readable segwidgets annotation file: it lacks the field {exc}") from exc
+    except (ValueError, TypeError) as exc:  # json.JSONDecodeError is a ValueError
         raise ValueError(f"{os.fspath(path)} is not a readable segwidgets annotation file: {exc}") from exc
     if saved_shape != shape or saved_hash != image_hash(image):
         why = f"shape {list(saved_shape)}, this one {list(shape)}" if saved_shape != shape else "same shape, other pixels"

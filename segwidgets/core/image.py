@@ -29,15 +29,19 @@ def as_rgb_image(image) -> np.ndarray:
     Raises
     ------
     ValueError
-        For any other type, dtype or shape; the message says what was expected and what came.
+        For any other type, dtype or shape, or a file that is not a readable image; the
+        message says what was expected and what came.
     FileNotFoundError
         For a path that does not exist.
     """
     if isinstance(image, (str, os.PathLike)):
         if not os.path.exists(image):
             raise FileNotFoundError(f"image file not found: {os.fspath(image)!r}")
-        with Image.open(image) as pil:
-            return np.ascontiguousarray(np.asarray(pil.convert("RGB")))
+        try:
+            with Image.open(image) as pil:
+                return np.ascontiguousarray(np.asarray(pil.convert("RGB")))
+        except OSError as exc:  # not an image, truncated, or an unsupported format
+            raise ValueError(f"could not read {os.fspath(image)!r} as an image (expected a JPEG, PNG, ...): {exc}") from exc
     if isinstance(image, Image.Image):
         return np.ascontiguousarray(np.asarray(image.convert("RGB")))
     if not isinstance(image, np.ndarray):

@@ -20,6 +20,7 @@ no math here, everything is computed by pipelines and pictured by ``render``.
 """
 from __future__ import annotations
 
+import html
 import os
 from dataclasses import dataclass
 
@@ -28,6 +29,7 @@ import numpy as np
 
 from ..core.annotations import Annotations, load_annotations, save_annotations
 from ..core.strokes import Stroke
+from ..render import map_to_rgba
 from .canvas import ImageCanvas, PointerEvent
 
 INTERACTIONS = ("click", "stroke", "box")
@@ -60,8 +62,6 @@ class WidgetBase(widgets.VBox):
 
     def show_status(self, text: str, error: bool = False) -> None:
         """Show a line of text (red for errors)."""
-        import html
-
         color = "#b91c1c" if error else "#374151"
         self.status.value = f'<span style="color:{color}">{html.escape(text)}</span>'
 
@@ -173,8 +173,6 @@ class ImageView(WidgetBase):
             self.draw_marks()
 
     def _map_rgba(self, values, view: MapView):
-        from ..render import map_to_rgba
-
         return map_to_rgba(self.canvas.to_display(np.asarray(values, np.float32)), view.colormap, 1.0, view.vmin, view.vmax)
 
     def _apply_opacity(self, redraw: bool = True) -> None:

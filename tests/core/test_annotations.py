@@ -52,6 +52,13 @@ def test_corrupt_files_name_the_file(tmp_path, image, content):
         load_annotations(tmp_path / "bad.json", image)
 
 
+def test_a_missing_field_is_named(tmp_path, image):
+    (tmp_path / "partial.json").write_text(json.dumps({"format": "segwidgets-annotations", "version": 1,
+                                                       "image": {"shape": [20, 30]}}))
+    with pytest.raises(ValueError, match="lacks the field 'hash'"):
+        load_annotations(tmp_path / "partial.json", image)
+
+
 def test_missing_and_damaged_pngs(tmp_path, image):
     with pytest.raises(FileNotFoundError, match="nothing.json"):
         load_annotations(tmp_path / "nothing", image)

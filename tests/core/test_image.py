@@ -69,3 +69,10 @@ def test_points():
             as_point(bad, (10, 20))
     with pytest.raises(ValueError, match="two numbers"):
         as_point((1, 2, 3), (10, 20))
+
+
+def test_a_file_that_is_not_an_image_is_a_value_error_naming_it(tmp_path):
+    path = tmp_path / "notes.json"
+    path.write_text("{}")
+    with pytest.raises(ValueError, match="notes.json.*as an image"):
+        as_rgb_image(path)
