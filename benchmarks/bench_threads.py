@@ -98,11 +98,12 @@ def main(argv=None):
             ys, xs = np.nonzero(target)
             box = (xs.min(), ys.min(), xs.max() + 1, ys.max() + 1)
             samples.append((image, target, CropWindow.square(box, image.shape[:2], 224, scale=1.4)))
-    times = {}
+    times, names = {}, []
     for load in LOADS:
         for threads in THREADS:
             engine = Engine("cpu", cpu_threads=threads)
             runs = workloads(engine, samples)
+            names = list(runs)
             for run in runs.values():  # load the weights and warm up outside the timed loop
                 run(samples[0])
             with Busy(load):
@@ -115,7 +116,6 @@ def main(argv=None):
                             t.append(time.perf_counter() - start)
                     times[(name, load, threads)] = np.array(t) * 1000
             print(f"  {load}, {threads} thread(s) done", flush=True)
-    names = list(workloads(Engine("cpu"), samples))
     rows, figures = [], {"cores": os.cpu_count(), "images": len(samples), "repeats": args.repeats}
     for name in names:
         for load in LOADS:

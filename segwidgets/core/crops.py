@@ -176,15 +176,6 @@ class CropWindow:
         cols = _weights(self.image_size[1], self.size[1], x0, 1 / sx, order, antialias)
         return _resample(values, rows, cols, order)
 
-    def nearest_pixels(self) -> tuple[np.ndarray, np.ndarray]:
-        """``(rows, cols)``: the image pixel under each local pixel centre (-1 outside the
-        image), int64 arrays of length h and w; ``image[np.ix_(rows, cols)]`` samples the crop."""
-        x0, y0, _, _ = self.box
-        sx, sy = self.scale
-        rows = _weights(self.image_size[0], self.size[0], y0, 1 / sy, 0, False)
-        cols = _weights(self.image_size[1], self.size[1], x0, 1 / sx, 0, False)
-        return rows.copy(), cols.copy()
-
     def to_local_mask(self, mask: np.ndarray) -> np.ndarray:
         """An image-size (H, W) bool mask on the local grid: bilinear, then > 0.5."""
         return self.to_local_map(np.asarray(mask, bool)) > 0.5

@@ -186,27 +186,28 @@ class GraphCutTrace:
             every pixel, (H, W).
         """
         state = self.iterations[i]
-        features, index, samples = self._color_table(size)
+        features, index, display = self._color_table(size)
         difference = color_unary_difference(
             state.background_model, state.foreground_model, features, self.settings.color_model
         )[index]
         weight = self.settings.prior_weight
         if self.prior is not None and weight > 0:
-            prior = self.prior if samples is None else self.prior[samples]
+            prior = self.prior if display is None else display.to_local_map(self.prior, order=0)
             prior_bg, prior_fg = prior_costs(prior, weight)
             difference = (1 - weight) * difference + (prior_fg - prior_bg)
         return difference.astype(np.float32)
 
     def _color_table(self, size):
-        """Distinct colours (as cost features) of the image, or of its display samples, and each
-        sampled pixel's colour index: computed once per size, so later maps cost one small product."""
+        """Distinct colours (as cost features) of the image, or of its nearest-pixel display copy,
+        each pixel's colour index and the display window (None at full size): computed once per
+        size, so later maps cost one small product."""
         tables = self.__dict__.setdefault("_color_tables", {})
         key = None if size is None else (int(size[0]), int(size[1]))
         if key not in tables:
-            samples = None if key is None else np.ix_(*CropWindow.whole(self.image.shape[:2], key).nearest_pixels())
-            pixels = self.image if samples is None else np.ascontiguousarray(self.image[samples])
+            display = None if key is None else CropWindow.whole(self.image.shape[:2], key)
+            pixels = self.image if display is None else display.to_local_map(self.image, order=0)
             colors, index = unique_colors(pixels)
-            tables[key] = (color_features(colors), index, samples)
+            tables[key] = (color_features(colors), index, display)
         return tables[key]
 
     def pairwise_map(self) -> np.ndarray:

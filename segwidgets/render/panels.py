@@ -20,8 +20,8 @@ def change_labels(trace, i: int, size: tuple[int, int] | None = None) -> np.ndar
     before = trace.initial_mask if i in (0, -len(trace)) else trace[i - 1].mask
     after = trace[i].mask
     if size is not None:
-        samples = np.ix_(*CropWindow.whole(after.shape, size).nearest_pixels())
-        before, after = before[samples], after[samples]
+        display = CropWindow.whole(after.shape, size)
+        before, after = display.to_local_map(before, order=0), display.to_local_map(after, order=0)
     labels = after.astype(np.uint8)
     labels[after & ~before] = 2
     labels[before & ~after] = 3

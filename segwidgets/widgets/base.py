@@ -20,7 +20,6 @@ no math here, everything is computed by pipelines and pictured by ``render``.
 """
 from __future__ import annotations
 
-import html
 import os
 from dataclasses import dataclass
 
@@ -29,8 +28,7 @@ import numpy as np
 
 from ..core.annotations import Annotations, load_annotations, save_annotations
 from ..core.strokes import Stroke
-from ..render import map_to_rgba
-from .canvas import ImageCanvas, PointerEvent
+from .canvas import ImageCanvas, PointerEvent, show_status
 
 INTERACTIONS = ("click", "stroke", "box")
 #: What a stroke paints by default: left button foreground, right button (or shift) background.
@@ -62,8 +60,7 @@ class WidgetBase(widgets.VBox):
 
     def show_status(self, text: str, error: bool = False) -> None:
         """Show a line of text (red for errors)."""
-        color = "#b91c1c" if error else "#374151"
-        self.status.value = f'<span style="color:{color}">{html.escape(text)}</span>'
+        show_status(self.status, text, error)
 
     def attempt(self, what: str, action) -> bool:
         """Show "working: ``what``..." at once, run ``action()``; on an exception show it and
@@ -169,11 +166,8 @@ class ImageView(WidgetBase):
                 elif view.kind == "mask":
                     self.canvas.set_mask_overlay("mask", values, opacity=1.0)
                 else:
-                    self.canvas.set_overlay("map", self._map_rgba(values, view))
+                    self.canvas.set_map_overlay("map", values, view.colormap, 1.0, view.vmin, view.vmax)
             self.draw_marks()
-
-    def _map_rgba(self, values, view: MapView):
-        return map_to_rgba(self.canvas.to_display(np.asarray(values, np.float32)), view.colormap, 1.0, view.vmin, view.vmax)
 
     def _apply_opacity(self, redraw: bool = True) -> None:
         with self.canvas.hold():

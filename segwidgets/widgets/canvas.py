@@ -35,6 +35,12 @@ _KINDS = {"mousedown": "down", "mousemove": "move", "mouseup": "up", "mouseleave
 _RESERVED = ("image", "annotations", "preview")
 
 
+def show_status(line: widgets.HTML, text: str, error: bool = False) -> None:
+    """Show escaped ``text`` in an HTML status ``line`` (red for errors): every widget's status line."""
+    color = "#b91c1c" if error else "#374151"
+    line.value = f'<span style="color:{color}">{html.escape(text)}</span>'
+
+
 @dataclass(frozen=True)
 class PointerEvent:
     """A pointer event in original-image coordinates.
@@ -193,10 +199,12 @@ class ImageCanvas(widgets.VBox):
         """Show an (H, W) bool mask in ``color`` on layer ``name``."""
         self.set_overlay(name, mask_to_rgba(self.to_display(np.asarray(mask, bool), order=0), color, opacity))
 
-    def set_map_overlay(self, name: str, values: np.ndarray, colormap: str = "viridis", opacity: float = 0.6) -> None:
-        """Show an (H, W) float map through a colormap on layer ``name``."""
+    def set_map_overlay(self, name: str, values: np.ndarray, colormap: str = "viridis", opacity: float = 0.6,
+                        vmin: float | None = None, vmax: float | None = None) -> None:
+        """Show an (H, W) float map through a colormap on layer ``name`` (``vmin``/``vmax``: see
+        ``render.map_to_rgba``)."""
         values = np.asarray(values, np.float32)
-        self.set_overlay(name, map_to_rgba(self.to_display(values, order=1), colormap, opacity))
+        self.set_overlay(name, map_to_rgba(self.to_display(values, order=1), colormap, opacity, vmin, vmax))
 
     def clear_overlay(self, name: str) -> None:
         self._check_overlay(name)
@@ -271,8 +279,7 @@ class ImageCanvas(widgets.VBox):
     # -- status ----------------------------------------------------------------
     def show_status(self, text: str, error: bool = False) -> None:
         """Show a line of text under the image (red for errors)."""
-        color = "#b91c1c" if error else "#374151"
-        self.status.value = f'<span style="color:{color}">{html.escape(text)}</span>'
+        show_status(self.status, text, error)
 
     # -- pointer events --------------------------------------------------------
     def on_pointer(self, callback, remove: bool = False) -> None:

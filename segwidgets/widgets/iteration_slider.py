@@ -15,7 +15,7 @@ from ipycanvas import MultiCanvas
 from ..graphcut import PAIRWISE_KINDS, GraphCutSolver, GraphCutTrace
 from ..render import (
     CHANGE_PALETTE, change_labels, colormap_palette, encode_indexed_png, encode_png, energy_plot, map_to_index,
-    map_to_rgba, model_swatches_html, unary_limit,
+    model_swatches_html, unary_limit,
 )
 from ._ipycanvas import draw_png
 from .base import WidgetBase
@@ -211,8 +211,7 @@ class IterationSlider(WidgetBase):
     def _render_static(self) -> None:
         """Panels that do not change between iterations: pairwise map, energy plot."""
         trace = self._trace
-        pairwise = self.pairwise_view.to_display(trace.pairwise_map(), order=1)
-        self.pairwise_view.set_overlay("pairwise", map_to_rgba(pairwise, "magma", 0.9, vmin=0, vmax=1))
+        self.pairwise_view.set_map_overlay("pairwise", trace.pairwise_map(), "magma", 0.9, vmin=0, vmax=1)
         self._unary_limit = unary_limit(trace)  # one colour scale for every iteration, so steps compare
         self._energy_png, self._marker_x, self._marker_span = None, {}, (0, 0)
         if trace.iterations:

@@ -329,3 +329,12 @@ def test_settings_are_one_validated_object():
         graph_cut(image, box=(20, 10, 80, 70), gammma=3)
     with pytest.raises(ValueError, match="needs a refinement map"):
         graph_cut(image, box=(20, 10, 80, 70), pairwise="boundary")
+
+
+@pytest.mark.parametrize("with_prior", [False, True])
+def test_display_size_unary_map_is_the_full_map_at_the_pixel_under_each_cell(with_prior):
+    image, disc = noisy_disc(h=80, w=100)
+    prior = np.where(disc, 0.8, 0.2).astype(np.float32) if with_prior else None
+    trace = graph_cut(image, box=(20, 10, 80, 70), prior=prior, max_iterations=3)
+    for i in range(len(trace)):
+        np.testing.assert_allclose(trace.unary_map(i, size=(40, 50)), trace.unary_map(i)[1::2, 1::2], atol=1e-4)
