@@ -28,3 +28,19 @@ def noisy_disc(h=80, w=100, radius=22, noise=12.0, seed=0, fg=(190, 70, 60), bg=
     image = np.where(disc[..., None], np.array(fg, float), np.array(bg, float))
     image = np.clip(image + rng.normal(0, noise, image.shape), 0, 255).astype(np.uint8)
     return image, disc
+
+
+@pytest.fixture(scope="session")
+def untrained_matting_engine():
+    """An engine whose three matting networks have random weights: meaningless mattes, real shapes and flow."""
+    import torch
+
+    from segwidgets.core.engine import Engine
+    from segwidgets.nets.matting import AlphaNet, BackgroundNet, ForegroundNet
+
+    torch.manual_seed(0)
+    engine = Engine("cpu")
+    for name, cls in (("matting_background", BackgroundNet), ("matting_foreground", ForegroundNet),
+                      ("matting_alpha", AlphaNet)):
+        engine.set_model(name, cls())
+    return engine

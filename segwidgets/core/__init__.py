@@ -17,13 +17,14 @@ from .annotations import Annotations, load_annotations, save_annotations
 from .clicks import Click
 from .crops import CropWindow, square_box
 from .history import History
-from .image import as_box, as_mask, as_map, as_point, as_rgb_image, box_from_mask, image_hash
+from .image import TRIMAP_VALUES, as_box, as_mask, as_map, as_point, as_rgb_image, as_trimap, box_from_mask, image_hash
 from .models import MODELS, ModelSpec, Plane
 from .strokes import Stroke
 
 __all__ = [
     "Annotations", "load_annotations", "save_annotations", "Click", "CropWindow", "square_box", "History",
-    "as_box", "as_mask", "as_map", "as_point", "as_rgb_image", "box_from_mask", "image_hash", "MODELS", "ModelSpec",
+    "as_box", "as_mask", "as_map", "as_point", "as_rgb_image", "as_trimap", "TRIMAP_VALUES", "box_from_mask", "image_hash",
+    "MODELS", "ModelSpec",
     "Plane", "Stroke", "Engine", "FeatureCache", "get_default_engine", "choose_device", "load_weights",
     "save_weights", "WeightsError",
 ]

@@ -112,6 +112,12 @@ class CropWindow:
 
     # -- geometry -----------------------------------------------------------------
     @property
+    def is_identity(self) -> bool:
+        """Whether the window is the whole image at its own size (resampling changes nothing)."""
+        h, w = self.image_size
+        return self.box == (0.0, 0.0, float(w), float(h)) and self.size == (h, w)
+
+    @property
     def scale(self) -> tuple[float, float]:
         """``(sx, sy)``: local pixels per image pixel along x and y."""
         x0, y0, x1, y1 = self.box
@@ -170,6 +176,8 @@ class CropWindow:
         widens the bilinear filter when shrinking (for display), like Pillow.
         """
         values = _check_frame(values, self.image_size, "array")
+        if self.is_identity:  # the whole image at its own size: every sample falls on a pixel centre
+            return values.astype(np.float32) if order == 1 else values.copy()
         x0, y0, x1, y1 = self.box
         sx, sy = self.scale
         rows = _weights(self.image_size[0], self.size[0], y0, 1 / sy, order, antialias)

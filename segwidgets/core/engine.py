@@ -218,14 +218,16 @@ class Engine:
         **planes
             The model's extra input planes by name (see ``core.models.MODELS``), in
             image coordinates: ``"points"`` planes as (N, 2) ``(x, y)`` pixels,
-            ``"mask"`` planes as (H, W) bool, ``"map"`` planes as (H, W) float in [0, 1];
-            None for an empty plane. The engine crops them with ``crop`` like the image.
+            ``"mask"`` planes as (H, W) bool, ``"map"`` planes as (H, W) float in [0, 1],
+            ``"color"`` planes as (H, W, 3) float in [0, 1]; None for an empty plane.
+            The engine crops them with ``crop`` like the image.
 
         Returns
         -------
         dict
             ``{output name: (h, w) float32 in [0, 1]}`` on the crop's grid (``crop.size``),
-            e.g. ``{"probability": P, "boundary": B}``. Map them to image pixels with
+            e.g. ``{"probability": P, "boundary": B}``; a multi-channel output is (h, w, c)
+            (e.g. ``{"background": (h, w, 3)}``). Map them to image pixels with
             ``crop.to_frame_map``.
         """
         image = as_rgb_image(image)
@@ -255,13 +257,13 @@ class Engine:
     def infer_torch(self, model_name: str, inputs: torch.Tensor) -> torch.Tensor:
         """Tensor twin of :meth:`infer` for batches already on a device.
 
-        ``inputs``: (N, 3 + planes, h, w) float, RGB in [0, 1] then the planes in the
-        registry's order. Returns (N, outputs, h, w) probabilities on the input's
-        device and dtype.
+        ``inputs``: (N, C, h, w) float, RGB in [0, 1] then the planes in the registry's
+        order (C = ``spec.input_channels``). Returns (N, output channels, h, w)
+        probabilities on the input's device and dtype.
         """
         if inputs.ndim != 4:
             raise ValueError(f"expected an (N, C, h, w) tensor, got shape {tuple(inputs.shape)}")
-        expected = 3 + len(self.spec(model_name).planes)
+        expected = self.spec(model_name).input_channels
         if inputs.shape[1] != expected:
             raise ValueError(f"model {model_name!r} takes {expected} input channels, got {inputs.shape[1]}")
         with self._inference():
@@ -307,27 +309,30 @@ class Engine:
         return torch.inference_mode()
 
     def _input_tensor(self, image, crop: CropWindow, spec: ModelSpec, planes: dict) -> torch.Tensor:
-        """(1, 3 + planes, h, w) float32 on the device: the cropped RGB in [0, 1], then the planes."""
+        """(1, spec.input_channels, h, w) float32 on the device: the cropped RGB in [0, 1], then the planes."""
         from ..nets.planes import proximity_planes
 
         channels = [_rgb_tensor(crop.to_local_map(image), self.device)]
         for plane in spec.planes:
             value = planes[plane.name]
             if value is None:  # an absent plane (no clicks of a kind, no previous mask) is all zeros
-                channels.append(torch.zeros((1, 1) + crop.size, device=self.device))
+                channels.append(torch.zeros((1, plane.channels) + crop.size, device=self.device))
                 continue
             if plane.kind == "points":
                 points = np.asarray(value, np.float64).reshape(-1, 2)
                 local = torch.as_tensor(crop.to_local_points(points), dtype=torch.float32, device=self.device)[None]
                 chosen = torch.ones(local.shape[:2], dtype=torch.bool, device=self.device)
-                rendered = proximity_planes(local, chosen, crop.size)
+                rendered = proximity_planes(local, chosen, crop.size)[:, None]
             else:
                 array = np.asarray(value)
-                if array.shape != tuple(crop.image_size):
-                    raise ValueError(f"plane {plane.name!r}: expected an {tuple(crop.image_size)} array, got {array.shape}")
+                shape = tuple(crop.image_size) + ((3,) if plane.kind == "color" else ())
+                if array.shape != shape:
+                    raise ValueError(f"plane {plane.name!r}: expected an {shape} array, got {array.shape}")
                 local = crop.to_local_mask(array) if plane.kind == "mask" else crop.to_local_map(array.astype(np.float32))
-                rendered = torch.from_numpy(np.ascontiguousarray(local, np.float32)).to(self.device)[None]
-            channels.append(rendered[:, None])
+                local = np.ascontiguousarray(local, np.float32)
+                channels_first = local.transpose(2, 0, 1) if local.ndim == 3 else local[None]
+                rendered = torch.from_numpy(np.ascontiguousarray(channels_first))[None].to(self.device)
+            channels.append(rendered)
         return torch.cat(channels, dim=1)
 
     def _prepare(self, module: torch.nn.Module) -> torch.nn.Module:
@@ -345,12 +350,17 @@ def _rgb_tensor(rgb: np.ndarray, device) -> torch.Tensor:
 
 
 def _name_outputs(model_name: str, spec: ModelSpec, maps: torch.Tensor) -> dict[str, np.ndarray]:
-    """(C, h, w) tensor -> ``{name: (h, w) float32}`` by the registry's output names."""
-    if maps.shape[0] != len(spec.outputs):
+    """(C, h, w) tensor -> ``{name: (h, w) or (h, w, c) float32}`` by the registry's outputs."""
+    layout = spec.output_layout
+    if maps.shape[0] != sum(c for _, c in layout):
         raise ValueError(f"model {model_name!r} returned {maps.shape[0]} maps, its registry entry names "
-                         f"{len(spec.outputs)}: {list(spec.outputs)}")
+                         f"{sum(c for _, c in layout)}: {list(spec.outputs)}")
     array = maps.cpu().numpy().astype(np.float32, copy=False)
-    return {name: array[i] for i, name in enumerate(spec.outputs)}
+    out, start = {}, 0
+    for name, channels in layout:
+        out[name] = array[start] if channels == 1 else np.ascontiguousarray(array[start:start + channels].transpose(1, 2, 0))
+        start += channels
+    return out
 
 
 def _readonly(array: np.ndarray) -> np.ndarray:

@@ -106,6 +106,36 @@ def as_map(values, shape: tuple[int, int], name: str = "map") -> np.ndarray:
     return values
 
 
+#: Trimap values: known background, unknown, known foreground (uint8 convention).
+TRIMAP_VALUES = (0, 128, 255)
+
+
+def as_trimap(trimap, shape: tuple[int, int], name: str = "trimap") -> np.ndarray:
+    """Return a trimap as (H, W) uint8 with 0 (background), 128 (unknown) and 255 (foreground).
+
+    Accepts integer arrays holding only 0 / 128 / 255, or float arrays holding only
+    0 / 0.5 / 1. Anything else (another shape, other values, NaN, bool) is a
+    ``ValueError`` that says what came.
+    """
+    trimap = np.asarray(trimap)
+    if trimap.shape != tuple(shape):
+        raise ValueError(f"expected {name} of shape {tuple(shape)} (HxW of the image), got {trimap.shape}")
+    if np.issubdtype(trimap.dtype, np.floating):
+        allowed, scale = (0.0, 0.5, 1.0), 255
+    elif np.issubdtype(trimap.dtype, np.integer) and trimap.dtype != bool:
+        allowed, scale = TRIMAP_VALUES, 1
+    else:
+        raise ValueError(f"expected {name} as uint8 (0 / 128 / 255) or float (0 / 0.5 / 1), got dtype {trimap.dtype}")
+    bad = ~np.isin(trimap, allowed)
+    if bad.any():
+        seen = np.unique(trimap[bad])[:5]
+        raise ValueError(f"{name} may hold only {allowed} (background / unknown / foreground); "
+                         f"found {bad.sum()} other pixels, values such as {seen.tolist()}")
+    if scale == 1:
+        return trimap.astype(np.uint8, copy=False)
+    return np.where(trimap == 0.5, 128, trimap * 255).astype(np.uint8)
+
+
 def as_box(box, shape: tuple[int, int]) -> tuple[int, int, int, int]:
     """Validate an ``(x0, y0, x1, y1)`` box in pixels and clip it to the image.
 

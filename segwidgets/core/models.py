@@ -15,19 +15,29 @@ from dataclasses import dataclass
 class Plane:
     """One extra input plane of a network, given to ``Engine.infer`` by name.
 
-    kind : {"points", "mask", "map"}
+    kind : {"points", "mask", "map", "color"}
         ``"points"``: an (N, 2) array of image ``(x, y)`` pixels, rendered as a proximity
         plane (1 at a point, falling to 0 at ``nets.planes.PROXIMITY_RADIUS`` x the input's
         longest side); ``"mask"``: an (H, W) bool image-size mask; ``"map"``: an (H, W)
-        float image-size map in [0, 1].
+        float image-size map in [0, 1]; ``"color"``: an (H, W, 3) float RGB image in
+        [0, 1] (three input channels).
     """
 
     name: str
     kind: str
 
     def __post_init__(self):
-        if self.kind not in ("points", "mask", "map"):
-            raise ValueError(f"plane kind must be 'points', 'mask' or 'map', got {self.kind!r}")
+        if self.kind not in PLANE_KINDS:
+            raise ValueError(f"plane kind must be one of {PLANE_KINDS}, got {self.kind!r}")
+
+    @property
+    def channels(self) -> int:
+        """Input channels this plane fills."""
+        return 3 if self.kind == "color" else 1
+
+
+#: The kinds of extra input plane the engine renders.
+PLANE_KINDS = ("points", "mask", "map", "color")
 
 
 @dataclass(frozen=True)
@@ -43,9 +53,10 @@ class ModelSpec:
         A ``.safetensors`` file; bare names are looked up in ``segwidgets/weights/``.
     planes : tuple of Plane
         Extra input planes, in the order they follow RGB.
-    outputs : tuple of str
-        Names of the output channels; each is returned by ``Engine.infer`` as an
-        (h, w) map after the sigmoid.
+    outputs : tuple of str or (str, int)
+        Names of the outputs, in channel order: a name is one channel, returned by
+        ``Engine.infer`` as an (h, w) map after the sigmoid; ``(name, c)`` is ``c``
+        channels, returned as (h, w, c) (e.g. ``("background", 3)``, a colour image).
     """
 
     module: object
@@ -64,6 +75,16 @@ class ModelSpec:
     def plane_names(self) -> tuple[str, ...]:
         return tuple(p.name for p in self.planes)
 
+    @property
+    def input_channels(self) -> int:
+        """RGB plus every plane's channels."""
+        return 3 + sum(p.channels for p in self.planes)
+
+    @property
+    def output_layout(self) -> tuple[tuple[str, int], ...]:
+        """``(name, channels)`` per output, in channel order."""
+        return tuple((o, 1) if isinstance(o, str) else (o[0], int(o[1])) for o in self.outputs)
+
 
 #: Every network the package ships. Names are what pipelines pass to the engine.
 MODELS: dict[str, ModelSpec] = {
@@ -76,5 +97,19 @@ MODELS: dict[str, ModelSpec] = {
         "segwidgets.nets.click:ClickNet", "click.safetensors",
         planes=(Plane("positive_clicks", "points"), Plane("negative_clicks", "points"), Plane("previous_mask", "mask")),
         outputs=("probability", "boundary"),
+    ),
+    # Sampling matting, three networks run in order (pipelines.matting): trimap plane 0 / 0.5 / 1.
+    "matting_background": ModelSpec(
+        "segwidgets.nets.matting:BackgroundNet", "matting_background.safetensors",
+        planes=(Plane("trimap", "map"),), outputs=(("background", 3),),
+    ),
+    "matting_foreground": ModelSpec(
+        "segwidgets.nets.matting:ForegroundNet", "matting_foreground.safetensors",
+        planes=(Plane("trimap", "map"), Plane("background", "color")), outputs=(("foreground", 3),),
+    ),
+    "matting_alpha": ModelSpec(
+        "segwidgets.nets.matting:AlphaNet", "matting_alpha.safetensors",
+        planes=(Plane("trimap", "map"), Plane("background", "color"), Plane("foreground", "color")),
+        outputs=("alpha",),
     ),
 }

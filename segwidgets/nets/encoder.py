@@ -22,6 +22,9 @@ class MobileNetV2Encoder(nn.Module):
 
     Parameters
     ----------
+    depth : int
+        How many stages to keep (5: down to stride 32; 4: stop at stride 16, a
+        quarter of the parameters, for networks that need local context only).
     extra_channels : int
         Input planes beyond RGB (e.g. click maps). They get their own 3x3
         stride-2 convolution, zero-initialised and added to the RGB stem's
@@ -29,14 +32,17 @@ class MobileNetV2Encoder(nn.Module):
         and the network starts out behaving like the RGB-only one.
 
     ``forward(x)`` takes (N, 3 + extra_channels, H, W) floats, RGB in [0, 1],
-    and returns five maps of :data:`ENCODER_CHANNELS` channels at strides
-    2, 4, 8, 16, 32 (H and W are padded up to a multiple of 32 by the caller).
+    and returns ``depth`` maps of :data:`ENCODER_CHANNELS` channels at strides
+    2, 4, 8, 16, 32 (H and W are padded up to a multiple of ``2 ** depth`` by the caller).
     """
 
-    def __init__(self, extra_channels: int = 0):
+    def __init__(self, extra_channels: int = 0, depth: int = 5):
         super().__init__()
+        if not 1 <= depth <= len(_STAGES):
+            raise ValueError(f"depth must be 1..{len(_STAGES)}, got {depth}")
         features = mobilenet_v2().features
-        self.stages = nn.ModuleList(nn.Sequential(*features[a:b]) for a, b in _STAGES)
+        self.stages = nn.ModuleList(nn.Sequential(*features[a:b]) for a, b in _STAGES[:depth])
+        self.channels = ENCODER_CHANNELS[:depth]
         self.extra_channels = extra_channels
         self.extra_stem = None
         if extra_channels:
@@ -49,7 +55,7 @@ class MobileNetV2Encoder(nn.Module):
         """Copy torchvision ``mobilenet_v2`` weights (``features.*`` keys) into the trunk."""
         own = self.state_dict()
         mapped = {}
-        for (a, b), stage in zip(_STAGES, range(len(_STAGES))):
+        for (a, b), stage in zip(_STAGES, range(len(self.stages))):
             for i in range(a, b):
                 prefix = f"features.{i}."
                 for key, value in state_dict.items():

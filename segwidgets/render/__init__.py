@@ -3,6 +3,7 @@
 - ``colors``: maps and masks to RGBA (colormaps, palettes).
 - ``encode``: lossless PNG bytes (RGBA, or palette-indexed for fast redraws).
 - ``composite``: overlays over an image, checkerboard composites for mattes.
+- ``matte``: alpha and colours as pictures, backdrops, zoomed regions, split views.
 - ``plots``: the graph-cut energy plot.
 - ``models``: Gaussian-mixture colour models as swatches (array and HTML).
 - ``panels``: a graph-cut trace as named picture panels and an overview sheet.
@@ -10,16 +11,23 @@
 numpy, Pillow and matplotlib (off-screen) only; no ipywidgets, no torch.
 """
 from .colors import (
-    CHANGE_PALETTE, colormap_palette, map_to_index, map_to_rgba, mask_to_rgba, rgb_to_rgba,
+    CHANGE_PALETTE, TRIMAP_COLORS, colormap_palette, map_to_index, map_to_rgba, mask_to_rgba, rgb_to_rgba,
+    trimap_to_rgba,
 )
 from .composite import checkerboard, checkerboard_composite, composite
 from .encode import encode_indexed_png, encode_png
+from .matte import (
+    CHECKERBOARD, alpha_to_rgb, aspect_box, backdrop_for, backdrop_kind, parse_color, region_picture, split_picture,
+    to_rgb8,
+)
 from .models import model_swatches, model_swatches_html
 from .panels import change_labels, overview_sheet, trace_panels, unary_limit
 from .plots import energy_plot
 
 __all__ = [
-    "CHANGE_PALETTE", "colormap_palette", "map_to_index", "map_to_rgba", "mask_to_rgba", "rgb_to_rgba",
+    "CHANGE_PALETTE", "TRIMAP_COLORS", "colormap_palette", "map_to_index", "map_to_rgba", "mask_to_rgba", "rgb_to_rgba",
+    "trimap_to_rgba", "CHECKERBOARD", "alpha_to_rgb", "aspect_box", "backdrop_for", "backdrop_kind", "parse_color",
+    "region_picture", "split_picture", "to_rgb8",
     "checkerboard", "checkerboard_composite", "composite", "encode_indexed_png", "encode_png", "model_swatches",
     "model_swatches_html", "change_labels", "overview_sheet", "trace_panels", "unary_limit", "energy_plot",
 ]

@@ -10,6 +10,9 @@ import numpy as np
 #: 1 object, 2 added by the step (green), 3 removed by the step (red).
 CHANGE_PALETTE = np.array([[0, 0, 0, 0], [64, 128, 255, 115], [0, 200, 0, 242], [230, 0, 0, 242]], np.uint8)
 
+#: Trimap colours by value: known background (dark blue), unknown (yellow), known foreground (green).
+TRIMAP_COLORS = {0: (30, 58, 138), 128: (250, 204, 21), 255: (34, 197, 94)}
+
 
 def colormap_table(colormap: str) -> np.ndarray:
     """(256, 4) uint8 RGBA table of a matplotlib colormap."""
@@ -77,3 +80,25 @@ def mask_to_rgba(mask: np.ndarray, color=(255, 64, 64), opacity: float = 0.5) ->
 def rgb_to_rgba(image: np.ndarray) -> np.ndarray:
     """(H, W, 3) uint8 -> opaque (H, W, 4) uint8."""
     return np.concatenate([image, np.full(image.shape[:2] + (1,), 255, np.uint8)], axis=2)
+
+
+def trimap_to_rgba(trimap: np.ndarray, opacity: float = 1.0, colors=None) -> np.ndarray:
+    """(H, W) uint8 trimap (0 / 128 / 255) -> (H, W, 4) uint8 RGBA, one colour per class.
+
+    Parameters
+    ----------
+    trimap : (H, W) uint8, values 0 (background), 128 (unknown), 255 (foreground).
+    opacity : float in [0, 1], alpha of every pixel.
+    colors : dict value -> (r, g, b), optional; default :data:`TRIMAP_COLORS`.
+        Other values are drawn transparent.
+    """
+    trimap = np.asarray(trimap)
+    if trimap.ndim != 2:
+        raise ValueError(f"expected an (H, W) trimap, got shape {trimap.shape}")
+    if not 0 <= opacity <= 1:
+        raise ValueError(f"opacity must be in [0, 1], got {opacity}")
+    palette = np.zeros((256, 4), np.uint8)
+    for value, color in (TRIMAP_COLORS if colors is None else colors).items():
+        palette[int(value), :3] = np.asarray(color, np.uint8)[:3]
+        palette[int(value), 3] = round(opacity * 255)
+    return palette[trimap.astype(np.uint8)]

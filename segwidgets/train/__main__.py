@@ -1,4 +1,4 @@
-"""``python -m segwidgets.train {objectness,click} --data DIR --out DIR [...]``."""
+"""``python -m segwidgets.train {objectness,click,matting} --data DIR --out DIR [...]``."""
 from __future__ import annotations
 
 import argparse
@@ -46,6 +46,17 @@ def main(argv=None) -> int:
                        help="start from objectness weights (.safetensors, e.g. objectness.safetensors); "
                             "default: ImageNet encoder from --pretrained")
     click.add_argument("--pretrained", type=Path, default=DEFAULT_PRETRAINED, help="ImageNet MobileNetV2 state dict")
+    matting = sub.add_parser("matting", help="background, foreground and alpha networks (sampling matting), in order")
+    _common(matting, DEFAULT_SEG, steps=1500, size=256, batch=8)
+    matting.add_argument("--finetune-steps", type=int, default=300,
+                         help="last steps of each stage drawing mostly real mattes (GT01..GT08)")
+    matting.add_argument("--mattes", default=str(DEFAULT_DATA_ROOT / "matting" / "alphamatting_dev"),
+                         help="alphamatting_dev folder (only GT01..GT08 are read); '' for none")
+    matting.add_argument("--val-batches", type=int, default=8, help="validation batches of 8 composites")
+    matting.add_argument("--init", default=None,
+                         help="folder with matting_{background,foreground,alpha}.safetensors to start from "
+                              "(e.g. segwidgets/weights); default: ImageNet encoders from --pretrained")
+    matting.add_argument("--pretrained", type=Path, default=DEFAULT_PRETRAINED, help="ImageNet MobileNetV2 state dict")
     args = parser.parse_args(argv)
     if args.model == "click" and args.init is not None:
         from ..core.weights import resolve_weights_path
@@ -56,6 +67,8 @@ def main(argv=None) -> int:
         parser.error(f"pretrained encoder weights not found: {args.pretrained}")
     if args.model == "objectness":
         from .objectness import run
+    elif args.model == "matting":
+        from .matting import run
     else:
         from .click import run
     run(args)

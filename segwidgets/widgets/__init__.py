@@ -2,9 +2,10 @@
 
 Views only: ``base`` (the view base: status, keep-state-on-error, view menu,
 opacity, save/load, click / brush-stroke / box-drag interactions, redraw on a new
-view), ``canvas`` (the drawing surface), ``click_segmenter`` and
-``iteration_slider``. They call pipelines and draw with ``segwidgets.render``;
-no math happens here. The widget classes load on first access.
+view), ``canvas`` (the drawing surface), ``click_segmenter``,
+``iteration_slider``, ``trimap_painter`` and ``matte_viewer``. They call
+pipelines and draw with ``segwidgets.render``; no math happens here.
+The widget classes load on first access.
 """
 _LAZY = {
     "ImageCanvas": "canvas",
@@ -14,6 +15,8 @@ _LAZY = {
     "WidgetBase": "base",
     "IterationSlider": "iteration_slider",
     "ClickSegmenter": "click_segmenter",
+    "TrimapPainter": "trimap_painter",
+    "MatteViewer": "matte_viewer",
 }
 
 

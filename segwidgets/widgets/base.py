@@ -96,6 +96,8 @@ class ImageView(WidgetBase):
     """
 
     result = None  # subclasses keep their latest result here (fields named by ``views``)
+    #: Overlay layers the opacity slider scales (subclasses with other overlays name theirs).
+    opacity_layers: tuple[str, ...] = ("map", "mask")
 
     def __init__(self, image, views: dict[str, MapView] | None = None, overlays=("map", "mask"),
                  interaction: str = "click", brush_radius: float = 10.0, min_box_size: float = 3.0, controls=(),
@@ -144,6 +146,10 @@ class ImageView(WidgetBase):
         """What a stroke started by ``event`` paints (default 255 left button, 0 right or shift)."""
         return STROKE_BACKGROUND if event.button == "right" or event.shift else STROKE_FOREGROUND
 
+    def stroke_color(self, value: int) -> str:
+        """CSS colour of the preview of a stroke painting ``value`` (default green for 255, else red)."""
+        return "rgba(34,197,94,0.6)" if value == STROKE_FOREGROUND else "rgba(239,68,68,0.6)"
+
     def annotations(self) -> Annotations:
         """The user's edits, for :meth:`save`."""
         return Annotations()
@@ -171,7 +177,7 @@ class ImageView(WidgetBase):
 
     def _apply_opacity(self, redraw: bool = True) -> None:
         with self.canvas.hold():
-            for name in ("map", "mask"):
+            for name in self.opacity_layers:
                 if name in self.canvas.layer_names:
                     self.canvas.set_opacity(name, self.opacity.value, redraw=redraw)
 
@@ -239,7 +245,7 @@ class ImageView(WidgetBase):
         stroke, canvas = self._stroke, self.canvas
         points = canvas.display.to_local_points(stroke.points)
         width = 2 * stroke.radius * canvas.display_scale
-        color = "rgba(34,197,94,0.6)" if stroke.value == STROKE_FOREGROUND else "rgba(239,68,68,0.6)"
+        color = self.stroke_color(stroke.value)
 
         def draw():
             layer = canvas.layer("preview")

@@ -1,0 +1,259 @@
+"""Learning-based sampling matting: trimap -> background -> foreground -> alpha.
+
+Three networks run in order on windows around the trimap's unknown region
+(``core.crops.CropWindow``); the alpha network at full resolution, the colour
+networks at half (:data:`COLOR_SCALE`):
+
+1. ``matting_background``: RGB + trimap -> the background colours behind the object;
+2. ``matting_foreground``: RGB + trimap + background -> the foreground colours;
+3. ``matting_alpha``: RGB + trimap + background + foreground -> alpha.
+
+Known pixels keep their known values (alpha 0 / 1, the image's own colour as the
+known background / foreground). Only windows that hold unknown pixels are run, so
+a 12 MP photo with a thin unknown band costs what its band costs.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+from PIL import Image
+from scipy import ndimage
+
+from ..core.crops import CropWindow
+from ..core.engine import get_default_engine
+from ..core.image import as_mask, as_rgb_image, as_trimap
+
+#: The colour networks run on the window shrunk by this factor (their output is enlarged back).
+COLOR_SCALE = 0.5
+#: Registry names of the three networks, in the order they run.
+STAGES = ("matting_background", "matting_foreground", "matting_alpha")
+#: Trimap values (uint8 convention).
+BACKGROUND, UNKNOWN, FOREGROUND = 0, 128, 255
+#: A single window is used while the unknown region's box (plus margin) has at most this many pixels.
+MAX_WINDOW_PIXELS = 1_500_000
+#: Otherwise square tiles of this side (pixels), each run with ``margin`` pixels of context around it.
+TILE = 384
+
+
+@dataclass(frozen=True)
+class MattingResult:
+    """The matte and the colours that produced it.
+
+    Attributes
+    ----------
+    alpha : (H, W) float32 in [0, 1]
+        Opacity of the foreground; the trimap's known pixels keep 0 / 1.
+    foreground : (H, W, 3) float32 in [0, 1]
+        Foreground colours: the image where the trimap says foreground, the foreground
+        network's estimate in the unknown region, 0 in the known background.
+    background : (H, W, 3) float32 in [0, 1]
+        Background colours: the image in the known background, the background network's
+        estimate inside the windows (behind the object), 0 in known foreground outside them.
+    trimap : (H, W) uint8
+        The trimap used: 0 background, 128 unknown, 255 foreground.
+    image : (H, W, 3) uint8
+        The input image.
+    windows : tuple of (x0, y0, x1, y1)
+        Image regions the networks ran on (each with its context margin).
+    timings : dict
+        Seconds per network ("background", "foreground", "alpha") and "total".
+    """
+
+    alpha: np.ndarray
+    foreground: np.ndarray
+    background: np.ndarray
+    trimap: np.ndarray
+    image: np.ndarray = field(repr=False)
+    windows: tuple
+    timings: dict
+
+    def composite(self, new_background) -> np.ndarray:
+        """The foreground over ``new_background``: ``alpha F + (1 - alpha) new_background``.
+
+        Parameters
+        ----------
+        new_background : (h, w, 3) uint8 image (resized to the image's size when it differs),
+            or a colour ``(r, g, b)`` in 0..255.
+
+        Returns
+        -------
+        (H, W, 3) uint8
+        """
+        h, w = self.alpha.shape
+        values = np.asarray(new_background)
+        if values.ndim == 1 and values.shape == (3,):
+            if np.any(values < 0) or np.any(values > 255):
+                raise ValueError(f"a background colour is (r, g, b) in 0..255, got {values.tolist()}")
+            back = np.broadcast_to(values.astype(np.float32) / 255, (h, w, 3))
+        else:
+            image = as_rgb_image(new_background)
+            if image.shape[:2] != (h, w):
+                image = np.asarray(Image.fromarray(image).resize((w, h), Image.BILINEAR))
+            back = np.asarray(image, np.float32) / 255
+        a = self.alpha[..., None]
+        out = a * self.foreground + (1 - a) * back
+        return np.clip(np.round(out * 255), 0, 255).astype(np.uint8)
+
+    def cutout(self) -> np.ndarray:
+        """(H, W, 4) uint8 RGBA: the foreground colours with alpha as opacity."""
+        rgba = np.concatenate([self.foreground, self.alpha[..., None]], axis=2)
+        return np.clip(np.round(rgba * 255), 0, 255).astype(np.uint8)
+
+
+def trimap_from_mask(mask, band_px: int = 10) -> np.ndarray:
+    """A trimap from a binary mask: ``band_px`` pixels on each side of its outline are unknown.
+
+    Parameters
+    ----------
+    mask : (H, W) bool (or integer, > 0 is object)
+    band_px : int
+        Half-width of the unknown band in pixels (on each side of the edge), >= 1.
+
+    Returns
+    -------
+    (H, W) uint8: 0 background, 128 unknown, 255 foreground.
+    """
+    mask = np.asarray(mask)
+    mask = as_mask(mask, mask.shape[:2])
+    if band_px < 1:
+        raise ValueError(f"band_px must be >= 1, got {band_px}")
+    trimap = np.where(mask, FOREGROUND, BACKGROUND).astype(np.uint8)
+    # The pixels on both sides of the outline; the band reaches band_px - 1 further on each side.
+    edge = (mask ^ ndimage.binary_erosion(mask, border_value=1)) | (ndimage.binary_dilation(mask) & ~mask)
+    if not edge.any():
+        return trimap
+    # The distance transform only where the band can reach: cost follows the outline, not the photo.
+    ys, xs = np.nonzero(edge)
+    y0, x0 = max(0, ys.min() - band_px - 1), max(0, xs.min() - band_px - 1)
+    y1, x1 = min(mask.shape[0], ys.max() + band_px + 2), min(mask.shape[1], xs.max() + band_px + 2)
+    near = ndimage.distance_transform_edt(~edge[y0:y1, x0:x1]) < band_px
+    trimap[y0:y1, x0:x1][near] = UNKNOWN
+    return trimap
+
+
+def check_trimap(trimap, shape) -> np.ndarray:
+    """:func:`core.image.as_trimap`, plus: it must hold unknown, known foreground and known background pixels."""
+    trimap = as_trimap(trimap, shape)
+    for value, what in ((UNKNOWN, "unknown (128)"), (FOREGROUND, "known foreground (255)"),
+                        (BACKGROUND, "known background (0)")):
+        if not (trimap == value).any():
+            raise ValueError(f"the trimap has no {what} pixels; matting needs unknown, foreground and background "
+                             "regions (paint them, or use trimap_from_mask)")
+    return trimap
+
+
+def plan_windows(unknown: np.ndarray, margin: int, tile: int = TILE,
+                 max_pixels: int = MAX_WINDOW_PIXELS) -> list[tuple[CropWindow, tuple[int, int, int, int]]]:
+    """Where to run the networks: ``(window, core)`` pairs covering every unknown pixel.
+
+    One window (the unknown pixels' box grown by ``margin``) while it has at most
+    ``max_pixels`` pixels; else ``tile`` x ``tile`` cores on a grid over that box,
+    only those holding unknown pixels, each grown by ``margin`` for context.
+    Windows are at scale 1 (full resolution); a window's result is kept on its core.
+    """
+    h, w = unknown.shape
+    rows, cols = np.nonzero(unknown.any(axis=1))[0], np.nonzero(unknown.any(axis=0))[0]
+    box = (int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1)
+
+    def window(core):
+        x0, y0, x1, y1 = core
+        region = (max(0, x0 - margin), max(0, y0 - margin), min(w, x1 + margin), min(h, y1 + margin))
+        return CropWindow(region, (region[3] - region[1], region[2] - region[0]), (h, w))
+
+    whole = window(box)
+    if whole.size[0] * whole.size[1] <= max_pixels:
+        return [(whole, whole.region)]
+    plans = []
+    for y0 in range(box[1], box[3], tile):
+        for x0 in range(box[0], box[2], tile):
+            core = (x0, y0, min(x0 + tile, box[2]), min(y0 + tile, box[3]))
+            if unknown[core[1]:core[3], core[0]:core[2]].any():
+                plans.append((window(core), core))
+    return plans
+
+
+def estimate_alpha(image, trimap, *, engine=None, margin: int = 32, tile: int = TILE,
+                   max_window_pixels: int = MAX_WINDOW_PIXELS, callback=None) -> MattingResult:
+    """Alpha matte, foreground and background colours of ``image`` given a trimap.
+
+    Parameters
+    ----------
+    image : (H, W, 3) uint8 RGB (or PIL image / path)
+    trimap : (H, W) uint8 with 0 / 128 / 255, or float with 0 / 0.5 / 1
+        Background, unknown, foreground. It needs all three (``ValueError`` otherwise,
+        also for another size or other values).
+    engine : core.engine.Engine, optional
+        Default: the process-wide engine.
+    margin : int
+        Context pixels around the unknown region (or each tile) that the networks see.
+    tile, max_window_pixels : int
+        Tiling of large unknown regions (see :func:`plan_windows`).
+    callback : callable, optional
+        ``callback(done, total)`` after each window (for progress bars).
+
+    Returns
+    -------
+    MattingResult
+    """
+    started = time.perf_counter()
+    image = as_rgb_image(image)
+    trimap = check_trimap(trimap, image.shape[:2])
+    engine = engine or get_default_engine()
+    known_fg, known_bg = trimap == FOREGROUND, trimap == BACKGROUND
+    rgb = image.astype(np.float32) / 255
+    alpha = known_fg.astype(np.float32)
+    foreground = np.where(known_fg[..., None], rgb, 0).astype(np.float32)
+    background = np.where(known_bg[..., None], rgb, 0).astype(np.float32)
+    timings = dict.fromkeys(("background", "foreground", "alpha"), 0.0)
+    plans = plan_windows(trimap == UNKNOWN, margin, tile, max_window_pixels)
+    for index, (window, core) in enumerate(plans):
+        rows, cols = window.region_slices
+        local = _run_window(engine, image[rows, cols], trimap[rows, cols], rgb[rows, cols], timings)
+        cx0, cy0, cx1, cy1 = core
+        x0, y0 = window.region[:2]
+        inner = slice(cy0 - y0, cy1 - y0), slice(cx0 - x0, cx1 - x0)
+        target = slice(cy0, cy1), slice(cx0, cx1)
+        alpha[target], foreground[target], background[target] = (v[inner] for v in local)
+        if callback is not None:
+            callback(index + 1, len(plans))
+    timings["total"] = time.perf_counter() - started
+    return MattingResult(alpha, foreground, background, trimap, image, tuple(w.region for w, _ in plans),
+                         {k: round(v, 4) for k, v in timings.items()})
+
+
+def _run_window(engine, image, trimap, rgb, timings):
+    """The three networks on one window; known pixels keep their known values.
+
+    The colour networks run at :data:`COLOR_SCALE` (colours behind and in front of an
+    edge vary slowly), the alpha network at full resolution.
+    """
+    plane = np.where(trimap == UNKNOWN, 0.5, trimap == FOREGROUND).astype(np.float32)
+    known_fg, known_bg = (trimap == FOREGROUND)[..., None], (trimap == BACKGROUND)[..., None]
+    h, w = trimap.shape
+    small = CropWindow.whole((h, w), size=(max(1, round(h * COLOR_SCALE)), max(1, round(w * COLOR_SCALE))))
+    t = time.perf_counter()
+    background = _enlarge(engine.infer(STAGES[0], image, small, trimap=plane)["background"], (h, w))
+    background = np.where(known_bg, rgb, background)
+    timings["background"] += time.perf_counter() - t
+    t = time.perf_counter()
+    foreground = _enlarge(engine.infer(STAGES[1], image, small, trimap=plane, background=background)["foreground"], (h, w))
+    foreground = np.where(known_fg, rgb, foreground)
+    timings["foreground"] += time.perf_counter() - t
+    t = time.perf_counter()
+    alpha = engine.infer(STAGES[2], image, trimap=plane, background=background, foreground=foreground)["alpha"]
+    timings["alpha"] += time.perf_counter() - t
+    alpha = np.where(trimap == UNKNOWN, alpha, plane).astype(np.float32)
+    foreground = np.where(known_bg, 0, foreground).astype(np.float32)
+    return alpha, foreground, background.astype(np.float32)
+
+
+def _enlarge(values: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """Bilinear resize of an (h, w, C) float array to ``shape`` (pixel centres aligned, edges clamped)."""
+    if values.shape[:2] == tuple(shape):
+        return values
+    size = (shape[1], shape[0])
+    planes = [np.asarray(Image.fromarray(np.ascontiguousarray(values[..., c], np.float32))
+                         .resize(size, Image.BILINEAR)) for c in range(values.shape[2])]
+    return np.stack(planes, axis=2)

@@ -1,0 +1,233 @@
+"""Training the three matting networks, in order: background, foreground, alpha.
+
+Each stage trains on :mod:`.matting_data` composites; the foreground stage reads
+the trained background network's output and the alpha stage both networks'
+outputs (the previous stages' exported fp16 weights, as inference uses them).
+The alpha stage sees the colour networks' output at the pipeline's working scale
+(``pipelines.matting.COLOR_SCALE``). The last ``--finetune-steps`` of every stage draw mostly real mattes (the
+fine-tuning set GT01..GT08; GT09..GT13 and the lemur are never read).
+
+Losses, over the trimap's unknown region:
+- background: L1 on the background colour;
+- foreground: L1 on the foreground colour (where alpha > 0) plus the compositing
+  loss ``|a F^ + (1 - a) B^ - I|`` weighted ``0.1 + 4 a (1 - a)`` (mixed pixels count most);
+- alpha: L1 on alpha, the compositing loss with the alpha prediction and a
+  gradient loss (L1 between the gradient magnitudes of predicted and true alpha).
+"""
+from __future__ import annotations
+
+import json
+import platform
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ..data.matting import FINETUNE_MATTES, load_alphamatting
+from ..nets.matting import AlphaNet, BackgroundNet, ForegroundNet
+from ..pipelines.matting import COLOR_SCALE
+from .data import load_items
+from .matting_data import MattingSampler, stack_samples
+
+#: Stage name -> (network class, exported weights file); the order is the training order.
+STAGES = {
+    "background": (BackgroundNet, "matting_background.safetensors"),
+    "foreground": (ForegroundNet, "matting_foreground.safetensors"),
+    "alpha": (AlphaNet, "matting_alpha.safetensors"),
+}
+#: Share of real-matte samples before and during fine-tuning.
+REAL_P, FINETUNE_REAL_P = 0.15, 0.8
+
+
+def masked_l1(pred: torch.Tensor, target: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+    """Mean ``|pred - target|`` over the pixels (and channels) where ``weight`` > 0, weighted."""
+    channels = pred.shape[1]
+    return ((pred - target).abs() * weight).sum() / (weight.sum() * channels).clamp(min=1)
+
+
+def gradient_magnitude(x: torch.Tensor) -> torch.Tensor:
+    """|grad x| by forward differences, (N, 1, H, W) (zero on the last row / column)."""
+    dx = torch.nn.functional.pad(x[..., :, 1:] - x[..., :, :-1], (0, 1, 0, 0))
+    dy = torch.nn.functional.pad(x[..., 1:, :] - x[..., :-1, :], (0, 0, 0, 1))
+    return torch.sqrt(dx * dx + dy * dy + 1e-8)
+
+
+def keep_known_colors(pred: torch.Tensor, image: torch.Tensor, trimap: torch.Tensor, known: float) -> torch.Tensor:
+    """Predicted colours, with the image's own where the trimap says ``known`` (0 background, 1 foreground)."""
+    return torch.where(trimap == known, image, pred)
+
+
+def stage_inputs(stage: str, batch: dict, background=None, foreground=None) -> torch.Tensor:
+    """The network input of ``stage``: RGB + trimap (+ background (+ foreground))."""
+    planes = [batch["image"], batch["trimap"]]
+    if stage in ("foreground", "alpha"):
+        planes.append(background)
+    if stage == "alpha":
+        planes.append(foreground)
+    return torch.cat(planes, dim=1)
+
+
+def predict_colors(networks: dict, batch: dict, scale: float = 1.0) -> tuple[torch.Tensor | None, torch.Tensor | None]:
+    """Background and foreground predictions of the trained earlier stages (no gradient).
+
+    ``scale`` < 1 runs both networks on the batch shrunk by that factor and enlarges
+    their colours back, as the pipeline does (``pipelines.matting.COLOR_SCALE``).
+    """
+    background = foreground = None
+    full = batch["image"].shape[-2:]
+    small = batch if scale == 1 else {k: F.interpolate(batch[k], scale_factor=scale, mode="bilinear", align_corners=False)
+                                      for k in ("image", "trimap")}
+
+    def enlarge(x):
+        return x if scale == 1 else F.interpolate(x, size=full, mode="bilinear", align_corners=False)
+
+    with torch.no_grad():
+        if "background" in networks:
+            raw = torch.sigmoid(networks["background"](stage_inputs("background", small)))
+            background = keep_known_colors(raw, small["image"], small["trimap"], 0.0)
+        if "foreground" in networks:
+            raw = torch.sigmoid(networks["foreground"](stage_inputs("foreground", small, background)))
+            foreground = keep_known_colors(raw, small["image"], small["trimap"], 1.0)
+    background = None if background is None else keep_known_colors(enlarge(background), batch["image"], batch["trimap"], 0.0)
+    foreground = None if foreground is None else keep_known_colors(enlarge(foreground), batch["image"], batch["trimap"], 1.0)
+    return background, foreground
+
+
+def color_scale(stage: str) -> float:
+    """The alpha stage sees colours predicted at the pipeline's working scale; earlier stages at full scale."""
+    return COLOR_SCALE if stage == "alpha" else 1.0
+
+
+def stage_losses(stage: str, model, networks: dict, batch: dict) -> tuple[torch.Tensor, dict]:
+    """Loss of ``stage`` on one batch and its parts (floats) for the progress bar."""
+    unknown = (batch["trimap"] == 0.5).float()
+    colors = unknown * batch["has_colors"]
+    alpha = batch["alpha"]
+    background, foreground = predict_colors(networks, batch, color_scale(stage))
+    out = torch.sigmoid(model(stage_inputs(stage, batch, background, foreground)))
+    if stage == "background":
+        loss = masked_l1(out, batch["background"], colors)
+        return loss, {"l1": loss.item()}
+    mixed = 0.1 + 4 * alpha * (1 - alpha)
+    if stage == "foreground":
+        fg = keep_known_colors(out, batch["image"], batch["trimap"], 1.0)
+        l1 = masked_l1(fg, batch["foreground"], colors * (alpha > 0).float())
+        comp = masked_l1(alpha * fg + (1 - alpha) * background, batch["image"], unknown * mixed)
+        return l1 + comp, {"l1": l1.item(), "comp": comp.item()}
+    # alpha: composite with the true colours where known, else with the predicted ones
+    true_colors = batch["has_colors"] > 0
+    fg = torch.where(true_colors, batch["foreground"], foreground)
+    bg = torch.where(true_colors, batch["background"], background)
+    l1 = masked_l1(out, alpha, unknown)
+    comp = masked_l1(out * fg + (1 - out) * bg, batch["image"], unknown)
+    grad = masked_l1(gradient_magnitude(out), gradient_magnitude(alpha), unknown)
+    return l1 + comp + grad, {"l1": l1.item(), "comp": comp.item(), "grad": grad.item()}
+
+
+def stage_metrics(stage: str, model, networks: dict, batches: list[dict]) -> dict:
+    """Validation numbers of ``stage``: colour L1 (0..255 units) or alpha SAD (/1000, per sample) and MSE."""
+    sums, counts = {}, {}
+
+    def add(name, value, count):
+        sums[name] = sums.get(name, 0.0) + float(value)
+        counts[name] = counts.get(name, 0) + count
+
+    for batch in batches:
+        unknown = (batch["trimap"] == 0.5).float()
+        background, foreground = predict_colors(networks, batch, color_scale(stage))
+        out = torch.sigmoid(model(stage_inputs(stage, batch, background, foreground)))
+        if stage == "background":
+            add("val_l1_255", ((out - batch["background"]).abs() * unknown).sum() * 255 / 3, unknown.sum().item())
+        elif stage == "foreground":
+            where = unknown * (batch["alpha"] > 0).float()
+            add("val_l1_255", ((out - batch["foreground"]).abs() * where).sum() * 255 / 3, where.sum().item())
+        else:
+            error = (out - batch["alpha"]) * unknown
+            add("val_sad", error.abs().sum() / 1000, len(out))
+            add("val_mse", (error ** 2).sum(), unknown.sum().item())
+    return {k: round(sums[k] / max(counts[k], 1), 5) for k in sums}
+
+
+def load_stage(stage: str, out: Path, device) -> torch.nn.Module:
+    """The exported weights of a finished earlier stage, in eval mode."""
+    from ..core.weights import load_weights
+
+    cls, weights = STAGES[stage]
+    path = out / stage / weights
+    if not path.exists():
+        raise FileNotFoundError(f"the {stage} stage must be trained first: {path} not found")
+    model = cls()
+    load_weights(model, path)
+    return model.float().to(device).eval()
+
+
+def build_stage(stage: str, pretrained=None, init=None) -> torch.nn.Module:
+    """A fresh network of ``stage``: ImageNet encoder, or ``init`` weights (resume from shipped ones)."""
+    from ..core.weights import load_weights
+
+    model = STAGES[stage][0]()
+    if init is not None:
+        load_weights(model, init)
+        model.float()
+    elif pretrained is not None:
+        model.encoder.load_imagenet(torch.load(pretrained, map_location="cpu", weights_only=True))
+    return model
+
+
+def write_card(out: Path, args, timings: dict, metrics: dict, counts: dict) -> None:
+    """``out/MODEL_CARD.md``: data, split, steps, hardware, time and validation numbers of this run."""
+    lines = ["# Matting networks (background -> foreground -> alpha)", "",
+             f"- command: `python -m segwidgets.train matting --out {out} --steps {args.steps} "
+             f"--finetune-steps {args.finetune_steps} --batch-size {args.batch_size} --size {args.size}`",
+             f"- data: object images of {args.data} ({counts['fit']} fit / {counts['validation']} validation; "
+             "the test split is never read); real mattes for fine-tuning: "
+             f"{', '.join(counts['mattes']) or 'none'} (GT09..GT13 and the lemur never read)",
+             f"- hardware: {args.device} ({platform.processor() or platform.machine()}, {args.threads} threads)", ""]
+    lines.append("| stage | steps | minutes | validation |")
+    lines.append("|---|---|---|---|")
+    for stage in timings:
+        lines.append(f"| {stage} | {args.steps} | {timings[stage] / 60:.1f} | {json.dumps(metrics.get(stage, {}))} |")
+    (out / "MODEL_CARD.md").write_text("\n".join(lines) + "\n")
+
+
+def run(args) -> dict:
+    """Entry point of ``python -m segwidgets.train matting``: the stages in order, each resumable."""
+    from .loop import train
+
+    torch.set_num_threads(args.threads)
+    out = Path(args.out)
+    fit = load_items(args.data, "fit", limit=args.limit)
+    validation = load_items(args.data, "validation", limit=args.limit)
+    mattes = load_alphamatting(args.mattes, FINETUNE_MATTES, skip_missing=True) if args.mattes else []
+    print(f"foregrounds/backgrounds from {len(fit)} images, validating on {len(validation)}, "
+          f"real mattes for fine-tuning: {[m.name for m in mattes]} (unseen mattes and test splits never read)")
+    sampler = MattingSampler(fit, mattes, args.size)
+    val_rng = np.random.default_rng(1234)
+    val_sampler = MattingSampler(validation, [], args.size)
+    val_batches = [stack_samples([val_sampler.sample(val_rng, real_p=0) for _ in range(8)], args.device)
+                   for _ in range(args.val_batches)]
+    networks, timings, metrics = {}, {}, {}
+    finetune_from = args.steps - args.finetune_steps
+    for stage in STAGES:
+        init = Path(args.init) / STAGES[stage][1] if args.init else None
+        model = build_stage(stage, args.pretrained, init).to(args.device)
+
+        def loss_fn(rng, step, stage=stage, model=model):
+            real_p = FINETUNE_REAL_P if step >= finetune_from else REAL_P
+            batch = stack_samples([sampler.sample(rng, real_p) for _ in range(args.batch_size)], args.device)
+            return stage_losses(stage, model, networks, batch)
+
+        def evaluate(stage=stage, model=model):
+            return stage_metrics(stage, model, networks, val_batches)
+
+        print(f"stage {stage}: {args.steps} steps (real mattes mostly from step {finetune_from})")
+        t0 = time.time()
+        metrics[stage] = train(model, loss_fn, evaluate, out / stage, steps=args.steps, lr=args.lr,
+                               eval_every=args.eval_every, checkpoint_every=args.checkpoint_every,
+                               weights_name=STAGES[stage][1], resume=not args.restart)
+        timings[stage] = time.time() - t0
+        networks[stage] = load_stage(stage, out, args.device)
+    write_card(out, args, timings, metrics, {"fit": len(fit), "validation": len(validation), "mattes": [m.name for m in mattes]})
+    return metrics
