@@ -103,6 +103,7 @@ class MatteViewer(ImageView):
         self.shown = None
         self.result = result
         self.pictures: dict[str, np.ndarray] = {}
+        self._views: dict[tuple, np.ndarray] = {}  # display-size pictures of the current view box
         self.left.observe(lambda _: self._draw_main(), "value")
         self.right.observe(lambda _: self._draw_main(), "value")
         self.split.observe(lambda _: self._draw_main(), "value")
@@ -140,7 +141,7 @@ class MatteViewer(ImageView):
         if result.alpha.shape != self.image.shape[:2]:
             raise ValueError(f"this viewer shows {self.image.shape[:2]} images; the result is {result.alpha.shape}")
         self.result = result
-        self._render()
+        self._render(PICTURES)
 
     def set_backdrop(self, backdrop) -> None:
         """Composite over ``backdrop``: ``"checkerboard"``, a colour (``(r, g, b)`` in 0..255,
@@ -167,13 +168,14 @@ class MatteViewer(ImageView):
             self.backdrop_menu.value = kind
         finally:
             self._syncing = False
-        self._render()
+        self._render(("composite",) if self.pictures else PICTURES)  # only the composite depends on the backdrop
 
     def zoom(self, box) -> None:
         """Show the region ``box`` = (x0, y0, x1, y1) of the image (pixels; clipped to the image,
         grown to its aspect ratio) in every view. ``ValueError`` for a box off the image."""
         box = as_box(box, self.image.shape[:2])
         self.view_box = aspect_box(box, self.image.shape[:2])
+        self._views.clear()
         self.zoom_box = box
         self.draw()
 
@@ -181,6 +183,7 @@ class MatteViewer(ImageView):
         """Show the whole image again."""
         h, w = self.image.shape[:2]
         self.view_box = (0.0, 0.0, float(w), float(h))
+        self._views.clear()
         self.zoom_box = None
         self.draw()
 
@@ -201,29 +204,37 @@ class MatteViewer(ImageView):
         with self.canvas.hold():
             self._draw_main()
             for name, panel in self.panels.items():
-                picture = region_picture(self.pictures[name], self.view_box, panel.display_size)
-                panel.set_overlay("picture", rgb_to_rgba(picture))
+                panel.set_overlay("picture", rgb_to_rgba(self._view(name, panel.display_size)))
 
     # -- internals --------------------------------------------------------------------
-    def _render(self) -> None:
-        """The full-resolution pictures of the result on the current backdrop."""
+    def _render(self, names) -> None:
+        """(Re)make the full-resolution pictures ``names`` of the result (the composite on the
+        current backdrop), drop their display-size copies, and draw."""
         result = self.result
-        backdrop = backdrop_for(self._backdrop, result.alpha.shape)
-        self.pictures = {
-            "image": result.image,
-            "composite": result.composite(backdrop),
-            "alpha": alpha_to_rgb(result.alpha),
-            "foreground": to_rgb8(result.foreground),
-            "background": to_rgb8(result.background),
+        makers = {
+            "image": lambda: result.image,
+            "composite": lambda: result.composite(backdrop_for(self._backdrop, result.alpha.shape)),
+            "alpha": lambda: alpha_to_rgb(result.alpha),
+            "foreground": lambda: to_rgb8(result.foreground),
+            "background": lambda: to_rgb8(result.background),
         }
+        self.pictures = {**self.pictures, **{name: makers[name]() for name in names}}
+        self._views = {key: view for key, view in self._views.items() if key[0] not in names}
         self.draw()
+
+    def _view(self, name: str, size) -> np.ndarray:
+        """Picture ``name`` over :attr:`view_box` at ``size``, kept until it or the view box changes
+        (moving the split or switching panels then costs no resampling of the full picture)."""
+        key = (name, tuple(size))
+        if key not in self._views:
+            self._views[key] = region_picture(self.pictures[name], self.view_box, size)
+        return self._views[key]
 
     def _draw_main(self) -> None:
         if not self.pictures:
             return
         size = self.canvas.display_size
-        left = region_picture(self.pictures[self.left.value], self.view_box, size)
-        right = region_picture(self.pictures[self.right.value], self.view_box, size)
+        left, right = self._view(self.left.value, size), self._view(self.right.value, size)
         self.shown = split_picture(left, right, self.split.value)
         self.canvas.set_overlay("picture", rgb_to_rgba(self.shown))
 

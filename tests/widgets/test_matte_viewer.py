@@ -69,6 +69,20 @@ def test_the_split_view_shows_two_pictures(viewer):
     np.testing.assert_array_equal(viewer.canvas._overlay_rgba["picture"][..., :3], shown)
 
 
+def test_a_backdrop_change_remakes_only_the_composite_and_the_split_reuses_views(viewer, result):
+    alpha_picture, composite_before = viewer.pictures["alpha"], viewer.composite
+    viewer.set_backdrop((0, 0, 255))
+    assert viewer.pictures["alpha"] is alpha_picture  # not recomputed
+    assert not np.array_equal(viewer.composite, composite_before)
+    np.testing.assert_array_equal(viewer.composite, result.composite((0, 0, 255)))
+    np.testing.assert_array_equal(viewer.panels["composite"]._overlay_rgba["picture"][..., :3], viewer.composite)
+    viewer.left.value, viewer.right.value = "image", "composite"
+    left = viewer._views[("image", viewer.canvas.display_size)]
+    viewer.split.value = 0.7  # moving the split resamples nothing
+    assert viewer._views[("image", viewer.canvas.display_size)] is left
+    np.testing.assert_array_equal(viewer.shown[:, -5:], viewer.composite[:, -5:])
+
+
 def test_backdrops_checkerboard_colour_and_image(viewer, result):
     bg, fg = known(result)
     viewer.set_backdrop((255, 0, 0))
