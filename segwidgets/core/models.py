@@ -11,6 +11,10 @@ import importlib
 from dataclasses import dataclass
 
 
+#: The kinds of extra input plane the engine renders.
+PLANE_KINDS = ("points", "mask", "map", "color")
+
+
 @dataclass(frozen=True)
 class Plane:
     """One extra input plane of a network, given to ``Engine.infer`` by name.
@@ -34,10 +38,6 @@ class Plane:
     def channels(self) -> int:
         """Input channels this plane fills."""
         return 3 if self.kind == "color" else 1
-
-
-#: The kinds of extra input plane the engine renders.
-PLANE_KINDS = ("points", "mask", "map", "color")
 
 
 @dataclass(frozen=True)

@@ -24,13 +24,12 @@ from scipy import ndimage
 from ..core.crops import CropWindow
 from ..core.engine import get_default_engine
 from ..core.image import as_mask, as_rgb_image, as_trimap
+from ..core.trimap import BACKGROUND, FOREGROUND, UNKNOWN
 
 #: The colour networks run on the window shrunk by this factor (their output is enlarged back).
 COLOR_SCALE = 0.5
 #: Registry names of the three networks, in the order they run.
 STAGES = ("matting_background", "matting_foreground", "matting_alpha")
-#: Trimap values (uint8 convention).
-BACKGROUND, UNKNOWN, FOREGROUND = 0, 128, 255
 #: A single window is used while the unknown region's box (plus margin) has at most this many pixels.
 MAX_WINDOW_PIXELS = 1_500_000
 #: Otherwise square tiles of this side (pixels), each run with ``margin`` pixels of context around it.
