@@ -44,3 +44,17 @@ def untrained_matting_engine():
                       ("matting_alpha", AlphaNet)):
         engine.set_model(name, cls())
     return engine
+
+
+@pytest.fixture(scope="session")
+def untrained_query_engine():
+    """An engine whose query network has random weights (ImageNet-free): real shapes, flow and caching."""
+    import torch
+
+    from segwidgets.core.engine import Engine
+    from segwidgets.nets.query import QueryNet
+
+    torch.manual_seed(0)
+    engine = Engine("cpu")
+    engine.set_model("query", QueryNet())
+    return engine

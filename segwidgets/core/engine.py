@@ -296,6 +296,37 @@ class Engine:
         key = ("features", model_name, image_hash(image), window.size, str(self.device))
         return self.cache.get_or_compute(key, run)
 
+    def apply(self, model_name: str, method: str, *arrays):
+        """Call ``model.<method>(*tensors)`` on numpy inputs; numpy outputs.
+
+        For networks whose later stages take more than an image, e.g. the query
+        finder's ``heatmaps(query_features, supports, search_embedding, search_context)``
+        on features from :meth:`features`. Arrays (also inside lists and tuples) go to
+        the device as tensors of the engine's dtype; tensors come back as float32 numpy,
+        with the same nesting.
+        """
+        model = self.model(model_name)
+        function = getattr(model, method, None)
+        if function is None or method.startswith("_"):
+            raise AttributeError(f"model {model_name!r} ({type(model).__name__}) has no method {method!r}")
+
+        def to_tensor(value):
+            if isinstance(value, (list, tuple)):
+                return type(value)(to_tensor(v) for v in value)
+            if isinstance(value, np.ndarray):
+                return torch.tensor(value, dtype=torch.float32).to(self.device, self.dtype)  # a copy: cached arrays are read-only
+            return value
+
+        def to_numpy(value):
+            if isinstance(value, (list, tuple)):
+                return type(value)(to_numpy(v) for v in value)
+            if isinstance(value, torch.Tensor):
+                return value.float().cpu().numpy()
+            return value
+
+        with self._inference():
+            return to_numpy(function(*to_tensor(arrays)))
+
     def evict(self, image=None, model_name: str | None = None) -> int:
         """Drop cached entries (for one image and/or one model; all when neither); returns how many."""
         digest = None if image is None else image_hash(as_rgb_image(image))

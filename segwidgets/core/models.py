@@ -112,4 +112,7 @@ MODELS: dict[str, ModelSpec] = {
         planes=(Plane("trimap", "map"), Plane("background", "color"), Plane("foreground", "color")),
         outputs=("alpha",),
     ),
+    # Query-object finder: ``encode`` (per-image features, cached by Engine.features) and
+    # ``heatmaps`` (multi-scale correlation + fusion, through Engine.apply); see pipelines.query.
+    "query": ModelSpec("segwidgets.nets.query:QueryNet", "query.safetensors", outputs=("heat",)),
 }

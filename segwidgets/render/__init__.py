@@ -7,6 +7,7 @@
 - ``plots``: the graph-cut energy plot.
 - ``models``: Gaussian-mixture colour models as swatches (array and HTML).
 - ``panels``: a graph-cut trace as named picture panels and an overview sheet.
+- ``query``: query-search heat maps with a threshold, a colour bar, box labels, zoomed regions.
 
 numpy, Pillow and matplotlib (off-screen) only; no ipywidgets, no torch.
 """
@@ -23,6 +24,10 @@ from .matte import (
 from .models import model_swatches, model_swatches_html
 from .panels import change_labels, overview_sheet, trace_panels, unary_limit
 from .plots import energy_plot
+from .query import (
+    BOX_COLORS, HEAT_COLORMAP, QUERY_BOX_COLOR, box_at, box_color, box_labels, colorbar, heat_to_rgba, zoom_picture,
+    zoom_region,
+)
 
 __all__ = [
     "CHANGE_PALETTE", "TRIMAP_COLORS", "colormap_palette", "map_to_index", "map_to_rgba", "mask_to_rgba", "rgb_to_rgba",
@@ -30,4 +35,6 @@ __all__ = [
     "region_picture", "split_picture", "to_rgb8",
     "checkerboard", "checkerboard_composite", "composite", "encode_indexed_png", "encode_png", "model_swatches",
     "model_swatches_html", "change_labels", "overview_sheet", "trace_panels", "unary_limit", "energy_plot",
+    "BOX_COLORS", "HEAT_COLORMAP", "QUERY_BOX_COLOR", "box_at", "box_color", "box_labels", "colorbar", "heat_to_rgba",
+    "zoom_picture", "zoom_region",
 ]

@@ -1,4 +1,4 @@
-"""``python -m segwidgets.train {objectness,click,matting} --data DIR --out DIR [...]``."""
+"""``python -m segwidgets.train {objectness,click,matting,query} --data DIR --out DIR [...]``."""
 from __future__ import annotations
 
 import argparse
@@ -57,6 +57,13 @@ def main(argv=None) -> int:
                          help="folder with matting_{background,foreground,alpha}.safetensors to start from "
                               "(e.g. segwidgets/weights); default: ImageNet encoders from --pretrained")
     matting.add_argument("--pretrained", type=Path, default=DEFAULT_PRETRAINED, help="ImageNet MobileNetV2 state dict")
+    query = sub.add_parser("query", help="query-object finder (synthetic query/search pairs)")
+    _common(query, DEFAULT_SEG, steps=3000, size=256, batch=8)
+    query.add_argument("--loss", choices=("double_margin", "l2"), default="double_margin",
+                       help="heat-map loss: double margin (default) or plain L2 (the baseline)")
+    query.add_argument("--val-pairs", type=int, default=96, help="validation pairs, drawn once")
+    query.add_argument("--init", default=None, help="start from query weights (.safetensors)")
+    query.add_argument("--pretrained", type=Path, default=DEFAULT_PRETRAINED, help="ImageNet MobileNetV2 state dict")
     args = parser.parse_args(argv)
     if args.model == "click" and args.init is not None:
         from ..core.weights import resolve_weights_path
@@ -69,6 +76,8 @@ def main(argv=None) -> int:
         from .objectness import run
     elif args.model == "matting":
         from .matting import run
+    elif args.model == "query":
+        from .query import run
     else:
         from .click import run
     run(args)

@@ -3,7 +3,7 @@
 Views only: ``base`` (the view base: status, keep-state-on-error, view menu,
 opacity, save/load, click / brush-stroke / box-drag interactions, redraw on a new
 view), ``canvas`` (the drawing surface), ``click_segmenter``,
-``iteration_slider``, ``trimap_painter`` and ``matte_viewer``. They call
+``iteration_slider``, ``trimap_painter``, ``matte_viewer`` and ``query_finder``. They call
 pipelines and draw with ``segwidgets.render``; no math happens here.
 The widget classes load on first access.
 """
@@ -17,6 +17,7 @@ _LAZY = {
     "ClickSegmenter": "click_segmenter",
     "TrimapPainter": "trimap_painter",
     "MatteViewer": "matte_viewer",
+    "QueryFinder": "query_finder",
 }
 
 

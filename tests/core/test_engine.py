@@ -235,3 +235,32 @@ def test_registry_table_user_modules_and_the_default_engine():
     assert get_default_engine() is get_default_engine()
     with pytest.raises(TypeError):
         engine.set_model("bad", object())
+
+
+class HeadNet(torch.nn.Module):
+    """A model with a second-stage method taking nested arrays (like the query finder's heatmaps)."""
+
+    def forward(self, x):
+        return x
+
+    def combine(self, pair, scale):
+        return [pair[0] * scale + pair[1], (pair[0].sum(), pair[0].dtype == torch.float32)]
+
+    def _private(self):
+        return 0
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_apply_calls_a_model_method_on_numpy_and_returns_numpy(device):
+    engine = Engine(device)
+    engine.set_model("head", HeadNet())
+    a = np.arange(6, dtype=np.float64).reshape(2, 3)
+    a.flags.writeable = False  # cached features are read-only: apply must not mind
+    out = engine.apply("head", "combine", [a, np.ones((2, 3), np.float32)], 2.0)
+    assert isinstance(out, list) and isinstance(out[0], np.ndarray) and out[0].dtype == np.float32
+    np.testing.assert_allclose(out[0], a * 2 + 1)
+    assert out[1][0] == pytest.approx(15.0) and out[1][1] is (engine.dtype == torch.float32)  # the engine's dtype
+    with pytest.raises(AttributeError, match="no method 'missing'"):
+        engine.apply("head", "missing")
+    with pytest.raises(AttributeError, match="_private"):
+        engine.apply("head", "_private")

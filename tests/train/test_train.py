@@ -148,3 +148,32 @@ def test_matting_training_runs_the_three_stages_and_resumes(dataset, mattes, tmp
     assert total < 15e6
     card = (out / "MODEL_CARD.md").read_text()
     assert "GT01" in card and "val_sad" in card
+
+
+def test_query_losses_known_values():
+    from segwidgets.train.query import double_margin_loss, l2_loss
+
+    target = torch.zeros(1, 1, 2, 2)
+    target[..., 0, 0] = 1
+    heat = torch.tensor([[[[0.5, 0.1], [0.3, 0.2]]]])
+    # Object pixel 0.5 is 0.3 below the 0.8 margin; background 0.3 is 0.1 above 0.2, the others pass.
+    assert double_margin_loss(heat, target).item() == pytest.approx(0.3 ** 2 + 0.1 ** 2 / 3)
+    assert l2_loss(heat, target).item() == pytest.approx((0.25 + 0.01 + 0.09 + 0.04) / 4)
+    assert double_margin_loss(torch.tensor([[[[0.9, 0.1]]]]), torch.tensor([[[[1.0, 0.0]]]])).item() == 0
+
+
+@pytest.mark.parametrize("loss", ["double_margin", "l2"])
+def test_query_training_runs_resumes_and_exports(dataset, tmp_path, loss):
+    root, pretrained = dataset
+    out = tmp_path / "query"
+    common = ["--data", str(root), "--out", str(out), "--size", "64", "--batch-size", "2", "--eval-every", "2",
+              "--checkpoint-every", "1", "--threads", "1", "--device", "cpu", "--pretrained", str(pretrained),
+              "--val-pairs", "2", "--loss", loss]
+    assert main(["query", "--steps", "2", *common]) == 0
+    assert main(["query", "--steps", "3", *common]) == 0  # resumes at step 2
+    log = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
+    assert [entry["step"] for entry in log] == [2, 3] and "val_peak_hit" in log[-1]
+    weights = out / "query.safetensors"
+    assert weights.stat().st_size < 10e6
+    Engine("cpu").load_weights("query", weights)  # loads strictly into the shipped architecture
+    assert loss in (out / "MODEL_CARD.md").read_text()

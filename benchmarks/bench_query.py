@@ -1,0 +1,172 @@
+"""Query-object search: our finder against multi-scale template matching, in one run.
+
+Development set: query/search pairs drawn once (seed 0) from the **test** split of
+``seg/`` (never trained on) by ``segwidgets.data.query_pairs``: a query cut from one
+photo, searched in a composite on another photo's background where it is pasted
+at 0.5..2x, warped, relit, blurred, noised, among distractors (some recoloured to
+its colour, some of its kind) and sometimes partly hidden. Saved under ``--dev``
+(git-ignored ``out/query_dev`` by default) on first use and read back after, so
+every run scores the same pairs.
+
+Peer: normalised cross-correlation template matching (``skimage.feature.match_template``
+on RGB) with the query at the same scales as ours, the best peak over scales.
+
+Figures: success rate (IoU of the best box > 0.5), area under the success curve
+(IoU thresholds 0..1 in steps of 0.01), mean IoU, seconds per search image (the
+query's encoding excluded for ours: it is done once per query), and both by the
+pasted scale. "ours (box from scale)" sizes each box by the best-correlating query
+scale instead of the heat map's region around the peak (``find_query(extent="scale")``). A last table times 640 x 480 search images once the query is encoded,
+and a second query on an already-encoded image.
+
+    python benchmarks/bench_query.py [--data DIR] [--dev DIR] [--count N] [--limit N] [--json PATH]
+                                     [--threads N] [--weights NAME=PATH ...] [--no-peer]
+"""
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import SHARED_DATA, add_engine_arguments, parser, print_table, write_json  # noqa: E402
+
+from segwidgets.core.engine import Engine  # noqa: E402
+from segwidgets.data.query_pairs import dev_set  # noqa: E402
+from segwidgets.pipelines.query import (  # noqa: E402
+    MAX_BASE_FRACTION, MIN_QUERY_SIDE, SCALES, box_iou, find_query, scaled_sizes, working_shape,
+)
+
+THRESHOLDS = np.linspace(0, 1, 101)
+SCALE_GROUPS = (("< 0.75x", 0, 0.75), ("0.75-1.33x", 0.75, 1.33), ("> 1.33x", 1.33, 10))
+REPO = Path(__file__).resolve().parents[1]
+
+
+def template_matching(query: np.ndarray, search: np.ndarray) -> tuple[tuple, float]:
+    """Best box over SCALES by NCC template matching (same working size and query sizes as ours)."""
+    from skimage.feature import match_template
+
+    work_hw = working_shape(search.shape[:2])
+    work = search if work_hw == search.shape[:2] else np.asarray(
+        Image.fromarray(search).resize(work_hw[::-1], Image.BILINEAR))
+    base = float(np.clip(max(query.shape[:2]) * work_hw[0] / search.shape[0], MIN_QUERY_SIDE,
+                         MAX_BASE_FRACTION * min(work_hw)))
+    best, best_box = -np.inf, (0, 0, 1, 1)
+    for h, w in scaled_sizes(query.shape[:2], base, work_hw):
+        template = np.asarray(Image.fromarray(query).resize((w, h), Image.BILINEAR)).astype(np.float32)
+        response = match_template(work.astype(np.float32), template)[..., 0]
+        y, x = np.unravel_index(int(response.argmax()), response.shape)
+        if response[y, x] > best:
+            best, best_box = float(response[y, x]), (x, y, x + w, y + h)
+    f = search.shape[0] / work_hw[0]
+    return tuple(int(round(v * f)) for v in best_box), best
+
+
+def summarise(ious: np.ndarray, seconds: np.ndarray) -> dict:
+    success = (ious[:, None] > THRESHOLDS[None]).mean(0)
+    return {"success": float((ious > 0.5).mean()), "auc": float(success.mean()), "miou": float(ious.mean()),
+            "seconds": float(np.mean(seconds)), "median_seconds": float(np.median(seconds))}
+
+
+def run_ours(pairs, engine, extent: str = "heat") -> tuple[np.ndarray, np.ndarray]:
+    ious, seconds = [], []
+    for pair in pairs:
+        result = find_query(pair.query, pair.search, engine=engine, extent=extent)
+        ious.append(box_iou(result.best_box, pair.box) if len(result.boxes) else 0.0)
+        seconds.append(result.timings["total"] - result.timings["query"])
+    return np.array(ious), np.array(seconds)
+
+
+def run_peer(pairs) -> tuple[np.ndarray, np.ndarray]:
+    ious, seconds = [], []
+    for pair in pairs:
+        start = time.perf_counter()
+        box, _ = template_matching(pair.query, pair.search)
+        seconds.append(time.perf_counter() - start)
+        ious.append(box_iou(box, pair.box))
+    return np.array(ious), np.array(seconds)
+
+
+def speed_640(pairs, engine, count: int = 20) -> dict:
+    """Seconds per 640 x 480 search image with the query already encoded; and a second query on one image."""
+    images = [np.asarray(Image.fromarray(p.search).resize((640, 480), Image.BILINEAR)) for p in pairs[:count + 1]]
+    query = pairs[0].query
+    find_query(query, images[0], engine=engine)  # encodes the query (and warms the model up)
+    times, parts = [], []
+    for image in images[1:]:
+        result = find_query(query, image, engine=engine)
+        times.append(result.timings["total"])
+        parts.append((result.timings["search"], result.timings["correlate"]))
+    encoded_before = engine.cache.misses
+    second = find_query(pairs[1].query, images[-1], engine=engine)  # image cached, new query
+    return {"seconds_per_image": float(np.median(times)), "search_encoding": float(np.median([p[0] for p in parts])),
+            "correlation_and_fusion": float(np.median([p[1] for p in parts])),
+            "second_query_image_encoding": float(second.timings["search"]),
+            "second_query_total_without_query": float(second.timings["total"] - second.timings["query"]),
+            "cache_misses_second_query": int(engine.cache.misses - encoded_before)}
+
+
+def main(argv=None) -> dict:
+    p = parser(__doc__.splitlines()[0], SHARED_DATA / "seg")
+    add_engine_arguments(p)
+    p.add_argument("--dev", type=Path, default=REPO / "out" / "query_dev", help="development-set folder")
+    p.add_argument("--count", type=int, default=300, help="pairs in the development set")
+    p.add_argument("--weights", action="append", default=[],
+                   help="also score other query weights, NAME=PATH (e.g. l2=runs/query_l2/query.safetensors)")
+    p.add_argument("--no-peer", action="store_true", help="skip template matching")
+    args = p.parse_args(argv)
+
+    pairs = dev_set(args.dev, args.data, count=args.count)
+    pairs = pairs[:args.limit] if args.limit else pairs
+    scales = np.array([pair.scale for pair in pairs])
+    methods = {}
+    engine = Engine(args.device, cpu_threads=args.threads)
+    methods["ours"] = run_ours(pairs, engine)
+    engine.evict()  # the variant below encodes every search image again, as the first run did
+    methods["ours (box from scale)"] = run_ours(pairs, engine, extent="scale")
+    for spec in args.weights:
+        name, _, path = spec.partition("=")
+        other = Engine(args.device, cpu_threads=args.threads)
+        other.load_weights("query", path)
+        methods[f"ours ({name})"] = run_ours(pairs, other)
+    if not args.no_peer:
+        methods["template matching"] = run_peer(pairs)
+
+    print(f"\n{len(pairs)} development pairs from the test split ({args.dev})\n")
+    rows, figures = [], {}
+    for name, (ious, seconds) in methods.items():
+        s = summarise(ious, seconds)
+        figures[name] = s
+        rows.append([name, s["success"], s["auc"], s["miou"], s["seconds"], s["median_seconds"]])
+    print_table(["method", "success (IoU>0.5)", "AUC", "mean IoU", "s / image", "median s"], rows)
+
+    print("\nsuccess rate by pasted scale")
+    header, rows = ["method"], []
+    for label, lo, hi in SCALE_GROUPS:
+        header.append(f"{label} (n={int(((scales >= lo) & (scales < hi)).sum())})")
+    for name, (ious, _) in methods.items():
+        rows.append([name] + [float((ious[(scales >= lo) & (scales < hi)] > 0.5).mean())
+                              if ((scales >= lo) & (scales < hi)).any() else "-" for _, lo, hi in SCALE_GROUPS])
+    print_table(header, rows)
+    if "template matching" in figures:
+        peer = figures["template matching"]
+        ours = figures["ours"]
+        figures["success_gain"] = ours["success"] - peer["success"]
+        figures["auc_gain"] = ours["auc"] - peer["auc"]
+        figures["speedup"] = peer["seconds"] / ours["seconds"]
+        print(f"\nours - template matching: success {figures['success_gain']:+.4f} (target >= +0.15), "
+              f"AUC {figures['auc_gain']:+.4f} (target > 0), speed {figures['speedup']:.1f}x")
+
+    speed = speed_640(pairs, Engine(args.device, cpu_threads=args.threads))
+    figures["speed_640x480"] = speed
+    print("\n640 x 480 search images, query already encoded (median of 20)")
+    print_table(["figure", "seconds"], [[k, v] for k, v in speed.items()])
+    print(f"target: under 0.200 s per image -> {'met' if speed['seconds_per_image'] < 0.2 else 'NOT met'}")
+    write_json(args.json, figures)
+    return figures
+
+
+if __name__ == "__main__":
+    main()
