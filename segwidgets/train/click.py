@@ -14,7 +14,7 @@ import torch
 
 from ..core.click_simulation import first_click, next_click
 from ..nets import ClickNet, click_planes
-from .data import load_items, make_batch
+from .data import load_fit_and_validation, make_batch
 from .losses import batch_iou, map_loss
 from .objectness import BOUNDARY_POS_WEIGHT
 
@@ -91,9 +91,7 @@ def run(args) -> dict:
     from .loop import train
 
     torch.set_num_threads(args.threads)
-    fit = load_items(args.data, "fit", limit=args.limit)
-    validation = load_items(args.data, "validation", limit=args.limit)
-    print(f"training on {len(fit)} images, validating on {len(validation)} (test split never read)")
+    fit, validation = load_fit_and_validation(args)
     model = build_click(args.init, args.pretrained).to(args.device)
 
     sizes = list(range(args.size - args.size_jitter, args.size + args.size_jitter + 1, 32)) or [args.size]

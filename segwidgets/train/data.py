@@ -51,6 +51,15 @@ def load_items(root, split: str, limit: int | None = None, progress: bool = True
     return items
 
 
+def load_fit_and_validation(args, loader=load_items, what: str = "images") -> tuple[list, list]:
+    """The ``fit`` and ``validation`` parts of the train split under ``args.data`` (``args.limit`` per
+    folder) read by ``loader``; prints their sizes. The test split is never read."""
+    fit = loader(args.data, "fit", limit=args.limit)
+    validation = loader(args.data, "validation", limit=args.limit)
+    print(f"training on {len(fit)} {what}, validating on {len(validation)} (test split never read)")
+    return fit, validation
+
+
 def edge_band(mask: torch.Tensor, width: int = 2) -> torch.Tensor:
     """Pixels within ``width`` of a mask edge: (N, 1, H, W) float {0, 1} from a {0, 1} mask."""
     k = 2 * width + 1

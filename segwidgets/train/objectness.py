@@ -9,7 +9,7 @@ import numpy as np
 import torch
 
 from ..nets import ObjectnessNet
-from .data import load_items, make_batch
+from .data import load_fit_and_validation, make_batch
 from .losses import batch_iou, map_loss
 
 #: Positive weight of the boundary loss: edge pixels are a few % of a crop.
@@ -36,9 +36,7 @@ def run(args) -> dict:
     from .loop import train
 
     torch.set_num_threads(args.threads)
-    fit = load_items(args.data, "fit", limit=args.limit)
-    validation = load_items(args.data, "validation", limit=args.limit)
-    print(f"training on {len(fit)} images, validating on {len(validation)} (test split never read)")
+    fit, validation = load_fit_and_validation(args)
     model = build_objectness(args.pretrained).to(args.device)
 
     def loss_fn(rng, step):

@@ -30,6 +30,7 @@ from PIL import Image
 from ..data.query_pairs import QueryPair, load_cutouts, make_pair
 from ..nets.query import QUERY_STRIDE, QueryNet
 from ..pipelines.query import SCALES, scaled_sizes
+from .data import load_fit_and_validation
 
 #: Double-margin loss: object pixels should score at least this, others at most NEGATIVE_MARGIN.
 POSITIVE_MARGIN, NEGATIVE_MARGIN = 0.8, 0.2
@@ -143,9 +144,7 @@ def run(args) -> dict:
     from .loop import train
 
     torch.set_num_threads(args.threads)
-    fit = load_cutouts(args.data, "fit", limit=args.limit)
-    validation = load_cutouts(args.data, "validation", limit=args.limit)
-    print(f"training on {len(fit)} objects, validating on {len(validation)} (test split never read)")
+    fit, validation = load_fit_and_validation(args, load_cutouts, "objects")
     model = build_query(args.pretrained, args.init).to(args.device)
     loss_of = double_margin_loss if args.loss == "double_margin" else l2_loss
     shape = (args.size, args.size)
