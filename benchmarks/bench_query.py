@@ -14,8 +14,13 @@ on RGB) with the query at the same scales as ours, the best peak over scales.
 Figures: success rate (IoU of the best box > 0.5), area under the success curve
 (IoU thresholds 0..1 in steps of 0.01), mean IoU, seconds per search image (the
 query's encoding excluded for ours: it is done once per query), and both by the
-pasted scale. "ours (box from scale)" sizes each box by the best-correlating query
-scale instead of the heat map's region around the peak (``find_query(extent="scale")``). A last table times 640 x 480 search images once the query is encoded,
+pasted scale. "ours (box from heat region)" takes each box from the heat map's region
+around the peak instead of the best-correlating query scale (``find_query(extent="heat")``).
+
+Real pairs too: consecutive frames of the same video in ``interactive/davis345`` (frames
+``i`` and ``i + 2``, every second ``i``, kept when their 64 x 36 grey thumbnails differ by
+less than 40 levels on average, i.e. the same shot): the query is the object's mask box in
+frame ``i``, the answer its mask box in frame ``i + 2`` (the object moved, turned, deformed). A last table times 640 x 480 search images once the query is encoded,
 and a second query on an already-encoded image.
 
     python benchmarks/bench_query.py [--data DIR] [--dev DIR] [--count N] [--limit N] [--json PATH]
@@ -34,12 +39,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import SHARED_DATA, add_engine_arguments, parser, print_table, write_json  # noqa: E402
 
 from segwidgets.core.engine import Engine  # noqa: E402
-from segwidgets.data.query_pairs import dev_set  # noqa: E402
+from segwidgets.data.query_pairs import QueryPair, dev_set  # noqa: E402
 from segwidgets.pipelines.query import (  # noqa: E402
     MAX_BASE_FRACTION, MIN_QUERY_SIDE, SCALES, box_iou, find_query, scaled_sizes, working_shape,
 )
 
 THRESHOLDS = np.linspace(0, 1, 101)
+#: Real pairs: frames this far apart, kept when their thumbnails differ by less than MAX_FRAME_DIFFERENCE.
+FRAME_GAP, MAX_FRAME_DIFFERENCE = 2, 40.0
 SCALE_GROUPS = (("< 0.75x", 0, 0.75), ("0.75-1.33x", 0.75, 1.33), ("> 1.33x", 1.33, 10))
 REPO = Path(__file__).resolve().parents[1]
 
@@ -64,13 +71,37 @@ def template_matching(query: np.ndarray, search: np.ndarray) -> tuple[tuple, flo
     return tuple(int(round(v * f)) for v in best_box), best
 
 
+def video_pairs(folder: Path, limit=None) -> list[QueryPair]:
+    """Query/search pairs from consecutive frames of the same shot (see the module docstring)."""
+    from segwidgets.data import list_pairs, load_mask
+    from segwidgets.pipelines.query import cut_query
+
+    files = list_pairs(folder / "images", folder / "masks")
+    frames, thumbs, boxes = [], [], []
+    for image_path, mask_path in files:
+        with Image.open(image_path) as pil:
+            frames.append(np.asarray(pil.convert("RGB")))
+        thumbs.append(np.asarray(Image.fromarray(frames[-1]).convert("L").resize((64, 36)), np.float32))
+        mask, _ = load_mask(mask_path)
+        ys, xs = np.nonzero(mask)
+        boxes.append((int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1) if len(xs) else None)
+    pairs = []
+    for i in range(0, len(files) - FRAME_GAP, 2):
+        j = i + FRAME_GAP
+        if boxes[i] and boxes[j] and np.abs(thumbs[i] - thumbs[j]).mean() < MAX_FRAME_DIFFERENCE:
+            query = cut_query(frames[i], boxes[i])
+            if query.shape[0] <= frames[j].shape[0] and query.shape[1] <= frames[j].shape[1]:
+                pairs.append(QueryPair(query, frames[j], np.zeros(frames[j].shape[:2], bool), boxes[j], 1.0))
+    return pairs[:limit] if limit else pairs
+
+
 def summarise(ious: np.ndarray, seconds: np.ndarray) -> dict:
     success = (ious[:, None] > THRESHOLDS[None]).mean(0)
     return {"success": float((ious > 0.5).mean()), "auc": float(success.mean()), "miou": float(ious.mean()),
             "seconds": float(np.mean(seconds)), "median_seconds": float(np.median(seconds))}
 
 
-def run_ours(pairs, engine, extent: str = "heat") -> tuple[np.ndarray, np.ndarray]:
+def run_ours(pairs, engine, extent: str = "scale") -> tuple[np.ndarray, np.ndarray]:
     ious, seconds = [], []
     for pair in pairs:
         result = find_query(pair.query, pair.search, engine=engine, extent=extent)
@@ -116,6 +147,8 @@ def main(argv=None) -> dict:
     p.add_argument("--weights", action="append", default=[],
                    help="also score other query weights, NAME=PATH (e.g. l2=runs/query_l2/query.safetensors)")
     p.add_argument("--no-peer", action="store_true", help="skip template matching")
+    p.add_argument("--video", type=Path, default=SHARED_DATA / "interactive" / "davis345",
+                   help="frames + masks of video shots for the real pairs ('' to skip)")
     args = p.parse_args(argv)
 
     pairs = dev_set(args.dev, args.data, count=args.count)
@@ -125,7 +158,7 @@ def main(argv=None) -> dict:
     engine = Engine(args.device, cpu_threads=args.threads)
     methods["ours"] = run_ours(pairs, engine)
     engine.evict()  # the variant below encodes every search image again, as the first run did
-    methods["ours (box from scale)"] = run_ours(pairs, engine, extent="scale")
+    methods["ours (box from heat region)"] = run_ours(pairs, engine, extent="heat")
     for spec in args.weights:
         name, _, path = spec.partition("=")
         other = Engine(args.device, cpu_threads=args.threads)
@@ -158,6 +191,19 @@ def main(argv=None) -> dict:
         figures["speedup"] = peer["seconds"] / ours["seconds"]
         print(f"\nours - template matching: success {figures['success_gain']:+.4f} (target >= +0.15), "
               f"AUC {figures['auc_gain']:+.4f} (target > 0), speed {figures['speedup']:.1f}x")
+
+    if str(args.video) not in ("", "."):
+        real = video_pairs(args.video, args.limit)
+        video = {"ours": run_ours(real, engine), "ours (box from heat region)": run_ours(real, engine, extent="heat")}
+        if not args.no_peer:
+            video["template matching"] = run_peer(real)
+        print(f"\nreal pairs: {len(real)} frame pairs of the same shots ({args.video})\n")
+        rows = []
+        for name, (ious, seconds) in video.items():
+            s = summarise(ious, seconds)
+            figures[f"video: {name}"] = s
+            rows.append([name, s["success"], s["auc"], s["miou"], s["seconds"]])
+        print_table(["method", "success (IoU>0.5)", "AUC", "mean IoU", "s / image"], rows)
 
     speed = speed_640(pairs, Engine(args.device, cpu_threads=args.threads))
     figures["speed_640x480"] = speed

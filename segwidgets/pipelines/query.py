@@ -8,9 +8,9 @@ many images is encoded once per scale). Per scale, the query's features are a
 kernel correlated over the search features (normalised cross-correlation, one
 grouped convolution); the per-scale maps go through the learned fusion network
 to the fused heat map. Boxes are read off the grid: local maxima of the best
-per-scale correlation, ranked by it; each box is the heat map's region around the
-peak, or the query's size at the scale that correlates best (interpolated between
-scales) where the peak lies outside the heat map's regions.
+per-scale correlation, ranked by it; each box is the query's size at the scale
+that correlates best there (interpolated between scales), or, with
+``extent="heat"``, the heat map's region around the peak.
 
 Search images larger than :data:`WORKING_SIDE` are searched at that size;
 boxes and the heat map come back in the original image's pixels.
@@ -38,7 +38,7 @@ WORKING_SIDE = 512
 #: working image's shorter side (so the largest scale still fits) and at least MIN_QUERY_SIDE.
 MAX_BASE_FRACTION = 0.4
 MIN_QUERY_SIDE = 24
-#: The heat map region above this value around a peak gives that box's extent (``extent="heat"``).
+#: With ``extent="heat"``, the heat map's region above this value around a peak gives that box's extent.
 HEAT_THRESHOLD = 0.5
 #: Boxes overlapping a better one by more than this IoU are dropped.
 NMS_IOU = 0.3
@@ -151,7 +151,7 @@ def scaled_sizes(query_hw, base_side: float, search_hw, scales=SCALES, min_side:
 
 
 def find_query(query, search, query_box=None, *, engine=None, object_size: float | None = None,
-               top_k: int = 5, extent: str = "heat"):
+               top_k: int = 5, extent: str = "scale"):
     """Find the query object in one search image or a list of them.
 
     Parameters
@@ -170,10 +170,10 @@ def find_query(query, search, query_box=None, *, engine=None, object_size: float
         search image's shorter side (at working size); :data:`SCALES` span 0.5..2x around it.
     top_k : int
         How many boxes to return (fewer when fewer peaks stand out).
-    extent : {"heat", "scale"}
-        How big each box is: the heat map's region around the peak ("heat", default; the
-        scale's size where there is none) or the query's size at the best-correlating scale
-        ("scale"); see :func:`grid_boxes`.
+    extent : {"scale", "heat"}
+        How big each box is: the query's size at the best-correlating scale ("scale", default)
+        or the heat map's region around the peak ("heat"; the scale's size where there is
+        none); see :func:`grid_boxes`.
 
     Returns
     -------
@@ -239,20 +239,20 @@ def _search_one(engine, query: np.ndarray, search: np.ndarray, object_size, top_
 
 
 def grid_boxes(fused: np.ndarray, per_scale: np.ndarray, sizes, image_hw, work_hw, top_k: int = 5,
-               extent: str = "heat", heat_threshold: float = HEAT_THRESHOLD):
+               extent: str = "scale", heat_threshold: float = HEAT_THRESHOLD):
     """Boxes from the stride-8 grid maps.
 
     Parameters
     ----------
     fused : (gh, gw) fused heat in [0, 1]; per_scale : (S, gh, gw) correlations;
     sizes : S query (h, w) in working pixels; image_hw, work_hw : search image and working sizes.
-    extent : {"heat", "scale"}
-        ``"scale"``: each box is the query's size at the scale that correlates best at the
-        peak (interpolated between scales by a parabola), centred on the peak. ``"heat"``
-        (default): the box of the region of ``fused > heat_threshold`` that holds the peak,
-        as "scale" where the peak lies in no such region. (On validation pairs the heat
-        region's box matched the object better, also better than bounding its size by the
-        scale's: see the model card.)
+    extent : {"scale", "heat"}
+        ``"scale"`` (default): each box is the query's size at the scale that correlates best
+        at the peak (interpolated between scales by a parabola), centred on the peak.
+        ``"heat"``: the box of the region of ``fused > heat_threshold`` that holds the peak,
+        as "scale" where the peak lies in no such region. "heat" matched the synthetic
+        pairs better, "scale" real video-frame pairs (the heat map, trained on pasted whole
+        objects, spreads over neighbouring things there): see the model card.
 
     Returns
     -------

@@ -43,7 +43,7 @@ def shipped_engine():
 
 @pytest.mark.parametrize("box", [(100, 40, 148, 88), (20, 100, 84, 164), (150, 10, 214, 60)])
 def test_the_shipped_finder_finds_a_query_cut_from_the_image_itself(scene, shipped_engine, box):
-    result = find_query(scene, scene, query_box=box, engine=shipped_engine, extent="scale")
+    result = find_query(scene, scene, query_box=box, engine=shipped_engine)
     unit = SCALES.index(1.0)
     assert tuple(result.query_sizes[unit]) == (box[3] - box[1], box[2] - box[0])  # its own size at scale 1
     y, x = np.unravel_index(result.scale_heatmaps[unit].argmax(), result.scale_heatmaps[unit].shape)
@@ -107,7 +107,7 @@ def test_grid_boxes_take_the_heat_region_around_the_peak():
     fused = np.zeros((12, 16), np.float32)
     fused[3:9, 5:12] = 0.9  # the object's region: cells 5..11 x 3..8 -> pixels 40..96 x 24..72
     shape = (12 * STRIDE, 16 * STRIDE)
-    boxes, scores, _ = grid_boxes(fused, per_scale, sizes, shape, shape)
+    boxes, scores, _ = grid_boxes(fused, per_scale, sizes, shape, shape, extent="heat")
     np.testing.assert_allclose(boxes[0], [40, 24, 96, 72], atol=STRIDE / 2 + 1)
     # The second peak (centre 20, 20) lies in no region: the scale's size (60 x 40), clipped to the image.
     np.testing.assert_array_equal(boxes[1], [0, 0, 50, 40])
