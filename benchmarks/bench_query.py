@@ -40,9 +40,7 @@ from _common import SHARED_DATA, add_engine_arguments, parser, print_table, writ
 
 from segwidgets.core.engine import Engine  # noqa: E402
 from segwidgets.data.query_pairs import QueryPair, dev_set  # noqa: E402
-from segwidgets.pipelines.query import (  # noqa: E402
-    MAX_BASE_FRACTION, MIN_QUERY_SIDE, SCALES, box_iou, find_query, scaled_sizes, working_shape,
-)
+from segwidgets.pipelines.query import box_iou, find_query, scale_plan  # noqa: E402
 
 THRESHOLDS = np.linspace(0, 1, 101)
 #: Real pairs: frames this far apart, kept when their thumbnails differ by less than MAX_FRAME_DIFFERENCE.
@@ -55,13 +53,11 @@ def template_matching(query: np.ndarray, search: np.ndarray) -> tuple[tuple, flo
     """Best box over SCALES by NCC template matching (same working size and query sizes as ours)."""
     from skimage.feature import match_template
 
-    work_hw = working_shape(search.shape[:2])
+    work_hw, _, sizes = scale_plan(query.shape[:2], search.shape[:2])
     work = search if work_hw == search.shape[:2] else np.asarray(
         Image.fromarray(search).resize(work_hw[::-1], Image.BILINEAR))
-    base = float(np.clip(max(query.shape[:2]) * work_hw[0] / search.shape[0], MIN_QUERY_SIDE,
-                         MAX_BASE_FRACTION * min(work_hw)))
     best, best_box = -np.inf, (0, 0, 1, 1)
-    for h, w in scaled_sizes(query.shape[:2], base, work_hw):
+    for h, w in sizes:
         template = np.asarray(Image.fromarray(query).resize((w, h), Image.BILINEAR)).astype(np.float32)
         response = match_template(work.astype(np.float32), template)[..., 0]
         y, x = np.unravel_index(int(response.argmax()), response.shape)

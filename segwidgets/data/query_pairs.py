@@ -221,8 +221,8 @@ def make_pair(rng: np.random.Generator, cutouts: list[Cutout], search_shape=(256
     x, y = int(rng.integers(0, max(1, W - w + 1))), int(rng.integers(0, max(1, H - h + 1)))
 
     # Distractors first (behind the object), some of the same kind, some of the object's colour.
+    same_kind = [c for c in cutouts if c.dataset == target.dataset and c is not target]
     for _ in range(int(rng.integers(0, max_distractors + 1))):
-        same_kind = [c for c in cutouts if c.dataset == target.dataset and c is not target]
         pool = same_kind if same_kind and rng.random() < 0.5 else cutouts
         other = pool[rng.integers(len(pool))]
         if other is target:

@@ -150,6 +150,21 @@ def scaled_sizes(query_hw, base_side: float, search_hw, scales=SCALES, min_side:
     return sizes
 
 
+def scale_plan(query_hw, search_hw, object_size: float | None = None):
+    """How a query of ``query_hw`` is searched in an image of ``search_hw`` (both (h, w) pixels).
+
+    Returns ``(work_hw, base, sizes)``: the working size of the search image, the query's
+    base size (longest side at scale 1, working pixels: ``object_size``, default the query's
+    own longest side, scaled like the search image, kept between MIN_QUERY_SIDE and
+    MAX_BASE_FRACTION of the working image's shorter side) and its (h, w) at each of SCALES.
+    """
+    work_hw = working_shape(search_hw)
+    factor = work_hw[0] / search_hw[0]
+    base = (object_size if object_size is not None else max(query_hw)) * factor
+    base = float(np.clip(base, MIN_QUERY_SIDE, max(MIN_QUERY_SIDE, MAX_BASE_FRACTION * min(work_hw))))
+    return work_hw, base, scaled_sizes(query_hw, base, work_hw)
+
+
 def find_query(query, search, query_box=None, *, engine=None, object_size: float | None = None,
                top_k: int = 5, extent: str = "scale"):
     """Find the query object in one search image or a list of them.
@@ -208,11 +223,7 @@ def find_query(query, search, query_box=None, *, engine=None, object_size: float
 
 def _search_one(engine, query: np.ndarray, search: np.ndarray, object_size, top_k: int, extent: str) -> QueryResult:
     t0 = time.perf_counter()
-    work_hw = working_shape(search.shape[:2])
-    factor = work_hw[0] / search.shape[0]
-    base = (object_size if object_size is not None else max(query.shape[:2])) * factor
-    base = float(np.clip(base, MIN_QUERY_SIDE, max(MIN_QUERY_SIDE, MAX_BASE_FRACTION * min(work_hw))))
-    sizes = scaled_sizes(query.shape[:2], base, work_hw)
+    work_hw, base, sizes = scale_plan(query.shape[:2], search.shape[:2], object_size)
 
     features, supports = [], []
     for h, w in sizes:

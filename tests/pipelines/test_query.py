@@ -151,6 +151,6 @@ def test_query_sizes_follow_the_scales_and_stay_inside_the_search_image():
 
 
 def test_the_pipeline_scales_match_the_fusion_network():
-    from segwidgets.nets.query import SCALE_COUNT
+    from segwidgets.nets.query import QUERY_STRIDE, SCALE_COUNT
 
-    assert len(SCALES) == SCALE_COUNT and list(SCALES) == sorted(SCALES) and 1.0 in SCALES
+    assert STRIDE == QUERY_STRIDE and len(SCALES) == SCALE_COUNT and list(SCALES) == sorted(SCALES) and 1.0 in SCALES
