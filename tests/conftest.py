@@ -58,3 +58,17 @@ def untrained_query_engine():
     engine = Engine("cpu")
     engine.set_model("query", QueryNet())
     return engine
+
+
+@pytest.fixture(scope="session")
+def untrained_semantic_engine():
+    """An engine whose feature-masking network has random weights: real shapes, flow and caching."""
+    import torch
+
+    from segwidgets.core.engine import Engine
+    from segwidgets.nets.semantic import FeatureMaskingNet
+
+    torch.manual_seed(0)
+    engine = Engine("cpu")
+    engine.set_model("semantic", FeatureMaskingNet())
+    return engine

@@ -115,4 +115,10 @@ MODELS: dict[str, ModelSpec] = {
     # Query-object finder: ``encode`` (per-image features, cached by Engine.features) and
     # ``heatmaps`` (multi-scale correlation + fusion, through Engine.apply); see pipelines.query.
     "query": ModelSpec("segwidgets.nets.query:QueryNet", "query.safetensors", outputs=("heat",)),
+    # Semantic segmentation by feature masking: ``encode`` (per-image features, cached) and ``classify``
+    # (segments projected on the feature grid, through Engine.apply); see pipelines.semantic.
+    "semantic": ModelSpec("segwidgets.nets.semantic:FeatureMaskingNet", "semantic.safetensors", outputs=("scores",)),
+    # The per-pixel baseline on the same encoder (benchmarks/bench_semantic.py).
+    "semantic_pixel": ModelSpec("segwidgets.nets.semantic:PixelHeadNet", "semantic_pixel.safetensors",
+                                outputs=(("scores", 8),)),
 }

@@ -8,8 +8,10 @@
 - ``models``: Gaussian-mixture colour models as swatches (array and HTML).
 - ``panels``: a graph-cut trace as named picture panels and an overview sheet.
 - ``query``: query-search heat maps with a threshold, a colour bar, box labels, zoomed regions.
+- ``semantic``: class colours, label-map overlays, segment outlines, class legends, segment tables.
 
-numpy, Pillow and matplotlib (off-screen) only; no ipywidgets, no torch.
+numpy, Pillow, matplotlib (off-screen) and scikit-image (outlines, imported when used) only;
+no ipywidgets, no torch.
 """
 from .colors import (
     CHANGE_PALETTE, TRIMAP_COLORS, colormap_palette, map_to_index, map_to_rgba, mask_to_rgba, rgb_to_rgba,
@@ -28,6 +30,10 @@ from .query import (
     BOX_COLORS, HEAT_COLORMAP, QUERY_BOX_COLOR, box_at, box_color, box_labels, colorbar, heat_to_rgba, zoom_picture,
     zoom_region,
 )
+from .semantic import (
+    CLASS_COLORS, HIGHLIGHT_COLOR, OUTLINE_COLOR, class_colors, class_palette, class_shares, css_color, label_overlay,
+    legend_entries, legend_html, segment_outlines, segment_table_html,
+)
 
 __all__ = [
     "CHANGE_PALETTE", "TRIMAP_COLORS", "colormap_palette", "map_to_index", "map_to_rgba", "mask_to_rgba", "rgb_to_rgba",
@@ -37,4 +43,6 @@ __all__ = [
     "model_swatches_html", "change_labels", "overview_sheet", "trace_panels", "unary_limit", "energy_plot",
     "BOX_COLORS", "HEAT_COLORMAP", "QUERY_BOX_COLOR", "box_at", "box_color", "box_labels", "colorbar", "heat_to_rgba",
     "zoom_picture", "zoom_region",
+    "CLASS_COLORS", "HIGHLIGHT_COLOR", "OUTLINE_COLOR", "class_colors", "class_palette", "class_shares", "css_color",
+    "label_overlay", "legend_entries", "legend_html", "segment_outlines", "segment_table_html",
 ]

@@ -1,4 +1,4 @@
-"""``python -m segwidgets.train {objectness,click,matting,query} --data DIR --out DIR [...]``."""
+"""``python -m segwidgets.train {objectness,click,matting,query,semantic} --data DIR --out DIR [...]``."""
 from __future__ import annotations
 
 import argparse
@@ -64,6 +64,16 @@ def main(argv=None) -> int:
     query.add_argument("--val-pairs", type=int, default=96, help="validation pairs, drawn once")
     query.add_argument("--init", default=None, help="start from query weights (.safetensors)")
     query.add_argument("--pretrained", type=Path, default=DEFAULT_PRETRAINED, help="ImageNet MobileNetV2 state dict")
+    semantic = sub.add_parser("semantic", help="feature-masking segment classifier or the per-pixel baseline (ccp_person)")
+    _common(semantic, DEFAULT_SEG / "ccp_person", steps=4000, size=0, batch=4)
+    semantic.add_argument("--head", choices=("masking", "pixel"), default="masking",
+                          help="feature masking of candidate segments (default) or the per-pixel convolutional head")
+    semantic.add_argument("--segments", type=int, default=48, help="candidate segments per image per step (masking)")
+    semantic.add_argument("--val-images", type=int, default=40, help="validation images scored at each evaluation")
+    semantic.add_argument("--cache", type=Path, default=None,
+                          help="folder keeping each image's candidate segments (default OUT/candidates)")
+    semantic.add_argument("--init", type=Path, default=None, help="start from weights of the same head (.safetensors)")
+    semantic.add_argument("--pretrained", type=Path, default=DEFAULT_PRETRAINED, help="ImageNet MobileNetV2 state dict")
     args = parser.parse_args(argv)
     if args.model == "click" and args.init is not None:
         from ..core.weights import resolve_weights_path
@@ -78,6 +88,8 @@ def main(argv=None) -> int:
         from .matting import run
     elif args.model == "query":
         from .query import run
+    elif args.model == "semantic":
+        from .semantic import run
     else:
         from .click import run
     run(args)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import platform
 import time
 from pathlib import Path
 from typing import Callable
@@ -52,8 +53,9 @@ def train(
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    encoder = [p for n, p in model.named_parameters() if n.startswith("encoder.stages.")]
-    rest = [p for n, p in model.named_parameters() if not n.startswith("encoder.stages.")]
+    is_encoder = {n: f".{n}".find(".encoder.stages.") >= 0 for n, _ in model.named_parameters()}  # also nested
+    encoder = [p for n, p in model.named_parameters() if is_encoder[n]]
+    rest = [p for n, p in model.named_parameters() if not is_encoder[n]]
     groups = [{"params": encoder, "scale": encoder_lr_scale}, {"params": rest, "scale": 1.0}]
     optimiser = torch.optim.AdamW(groups, lr=lr, weight_decay=weight_decay)
     rng = np.random.default_rng(seed)
@@ -107,3 +109,14 @@ def train(
     if start >= steps:
         metrics = run_eval(steps)
     return metrics
+
+
+def write_run_card(out, title: str, command: str, details: list[str], args, metrics: dict, seconds: float) -> None:
+    """``out/MODEL_CARD.md`` of one training run: ``title``, the command, ``details`` (data, loss...
+    lines), then the hardware (``args.device``, ``args.threads``), the session's wall-clock and the last
+    validation."""
+    lines = [f"# {title}", "", f"- command: `{command}`", *(f"- {d}" for d in details),
+             f"- hardware: {args.device}, {args.threads} CPU thread(s) on {platform.processor() or platform.machine()}",
+             f"- wall-clock of the last session: {seconds / 60:.1f} min",
+             f"- last validation: {json.dumps(metrics)}"]
+    (Path(out) / "MODEL_CARD.md").write_text("\n".join(lines) + "\n")

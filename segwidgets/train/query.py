@@ -17,8 +17,6 @@ Losses on the fused heat map ``h = sigmoid(logits)`` at the search resolution:
 """
 from __future__ import annotations
 
-import json
-import platform
 import time
 from pathlib import Path
 
@@ -31,6 +29,7 @@ from ..data.query_pairs import QueryPair, load_cutouts, make_pair
 from ..nets.query import QUERY_STRIDE, QueryNet
 from ..pipelines.query import SCALES, scaled_sizes
 from .data import load_fit_and_validation
+from .loop import write_run_card
 
 #: Double-margin loss: object pixels should score at least this, others at most NEGATIVE_MARGIN.
 POSITIVE_MARGIN, NEGATIVE_MARGIN = 0.8, 0.2
@@ -127,16 +126,13 @@ def build_query(pretrained=None, init=None) -> QueryNet:
 
 def write_model_card(out: Path, args, metrics: dict, seconds: float) -> None:
     """``out/MODEL_CARD.md``: data, split, steps, hardware, time and validation numbers of this run."""
-    lines = ["# Query-object finder (`query.safetensors`)", "",
-             f"- command: `python -m segwidgets.train query --out {out} --steps {args.steps} --batch-size "
-             f"{args.batch_size} --size {args.size} --loss {args.loss}`",
-             f"- data: synthetic pairs from the `fit` part of the train split of every folder under {args.data} "
-             f"(validation pairs from its `validation` part; the test split is never read)",
-             f"- loss: {args.loss}; scales {SCALES}; search crops {args.size} px",
-             f"- hardware: {args.device}, {args.threads} CPU thread(s) on {platform.processor() or platform.machine()}",
-             f"- wall-clock of the last session: {seconds / 60:.1f} min",
-             f"- last validation: {json.dumps(metrics)}"]
-    (out / "MODEL_CARD.md").write_text("\n".join(lines) + "\n")
+    write_run_card(out, "Query-object finder (`query.safetensors`)",
+                   f"python -m segwidgets.train query --out {out} --steps {args.steps} --batch-size {args.batch_size} "
+                   f"--size {args.size} --loss {args.loss}",
+                   [f"data: synthetic pairs from the `fit` part of the train split of every folder under {args.data} "
+                    f"(validation pairs from its `validation` part; the test split is never read)",
+                    f"loss: {args.loss}; scales {SCALES}; search crops {args.size} px"],
+                   args, metrics, seconds)
 
 
 def run(args) -> dict:

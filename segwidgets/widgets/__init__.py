@@ -3,8 +3,9 @@
 Views only: ``base`` (the view base: status, keep-state-on-error, view menu,
 opacity, save/load, click / brush-stroke / box-drag interactions, redraw on a new
 view), ``canvas`` (the drawing surface), ``click_segmenter``,
-``iteration_slider``, ``trimap_painter``, ``matte_viewer`` and ``query_finder``. They call
-pipelines and draw with ``segwidgets.render``; no math happens here.
+``iteration_slider``, ``trimap_painter``, ``matte_viewer``, ``query_finder`` and
+``segment_explorer``. They call pipelines and draw with ``segwidgets.render``; no
+math happens here.
 The widget classes load on first access.
 """
 _LAZY = {
@@ -18,6 +19,7 @@ _LAZY = {
     "TrimapPainter": "trimap_painter",
     "MatteViewer": "matte_viewer",
     "QueryFinder": "query_finder",
+    "SegmentExplorer": "segment_explorer",
 }
 
 

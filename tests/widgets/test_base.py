@@ -16,15 +16,6 @@ from segwidgets.render import encode_png  # noqa: E402
 from .test_canvas import event  # noqa: E402
 
 
-@pytest.fixture
-def sent(monkeypatch):
-    """Every message to the browser: (commands, buffers)."""
-    messages = []
-    monkeypatch.setattr(ipycanvas_canvas._CANVAS_MANAGER, "_send_custom",
-                        lambda command, buffers=(): messages.append((command, [bytes(b) for b in buffers])))
-    return messages
-
-
 class Recorder(ImageView):
     """An ImageView that records what its hooks receive."""
 

@@ -2,24 +2,11 @@ import numpy as np
 import pytest
 
 ipycanvas = pytest.importorskip("ipycanvas")
-from ipycanvas import canvas as ipycanvas_canvas  # noqa: E402
 
 from segwidgets.widgets.canvas import ImageCanvas  # noqa: E402
 
 PNG = b"\x89PNG\r\n\x1a\n"
 JPEG = b"\xff\xd8"
-
-
-@pytest.fixture
-def sent(monkeypatch):
-    """Every message the canvas manager sends to the browser: (commands, buffers)."""
-    messages = []
-
-    def capture(command, buffers=()):
-        messages.append((command, [bytes(b) for b in buffers]))
-
-    monkeypatch.setattr(ipycanvas_canvas._CANVAS_MANAGER, "_send_custom", capture)
-    return messages
 
 
 def big_image():
