@@ -102,7 +102,7 @@ class SegmentExplorer(ImageView):
         self.class_names = tuple(CLASS_NAMES)
         self.labelling_buttons = widgets.ToggleButtons(options=list(LABELLINGS), value=labelling,
                                                        description="labelling",
-                                                       tooltips=["score-weighted vote of the covering segments",
+                                                       tooltips=["vote of the covering segments, each weighted by score / sqrt(area)",
                                                                  "the most confident covering segment"],
                                                        style={"button_width": "60px"})
         self.show_menu = widgets.Dropdown(options=self._show_options(), value=CLASSES, description="show",
