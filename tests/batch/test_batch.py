@@ -102,6 +102,21 @@ def test_matting_needs_trimaps_and_a_wrong_size_trimap_is_an_error_row(photos, t
     assert rows["img1"]["status"] == "error" and "img1.png" in rows["img1"]["message"]  # no trimap file
 
 
+def test_query_and_semantic_pipelines_write_their_maps(photos, tmp_path):
+    images = [photos / "img0.png", photos / "img1.png"]
+    with pytest.raises(ValueError, match="query="):
+        run("query", images, tmp_path / "q", progress=False)
+    report = run("query", images, tmp_path / "q", query=str(photos / "img2.png"), query_box=(20, 10, 110, 90),
+                 progress=False)
+    assert report.count("ok") == 2
+    heat = np.asarray(Image.open(tmp_path / "q" / "img0_heat.png"))
+    assert heat.shape == (96, 128) and heat.dtype == np.uint8
+    assert _rows(tmp_path / "q")["img0"]["message"].startswith("best box ")
+    run("semantic", images[:1], tmp_path / "s", progress=False)
+    labels = np.asarray(Image.open(tmp_path / "s" / "img0_labels.png"))
+    assert labels.shape == (96, 128) and labels.max() < 8
+
+
 def test_atomic_write_leaves_nothing_when_interrupted(tmp_path, monkeypatch):
     target = tmp_path / "a_mask.png"
 
@@ -149,6 +164,12 @@ def test_dask_run_matches_in_process_run(photos, tmp_path, cluster):
     # models were loaded on every worker by the plugin, before any task
     loaded = cluster.run(lambda: sorted(__import__("segwidgets.core.engine", fromlist=["x"]).get_default_engine()._models))
     assert all("objectness" in models for models in loaded.values())
+
+
+def test_a_running_scheduler_by_address(photos, tmp_path, cluster):
+    report = run("boundary_aware", [photos / "img0.png"], tmp_path / "addr", address=cluster.scheduler.address,
+                 progress=False)
+    assert report.count("ok") == 1 and (tmp_path / "addr" / "img0_mask.png").is_file()
 
 
 def test_a_killed_worker_loses_nothing(tmp_path, cluster):
