@@ -163,7 +163,8 @@ def run(pipeline: str, inputs, out_dir, *, scheduler: str | None = None, client=
     if pipeline == "matting" and trimaps is None:
         raise ValueError("the matting pipeline needs trimaps=FOLDER (--trimaps DIR), one <image stem>.png per image")
     if pipeline == "query" and "query" not in params:
-        raise ValueError("the query pipeline needs query=PATH (--query IMAGE), the query image; query_box= (--query-box) to cut it")
+        raise ValueError("the query pipeline needs query=PATH (--query IMAGE), the query image; "
+                         "query_box= (--query-box) to cut it")
     use_dask = scheduler == "dask" or client is not None or address is not None
     if scheduler not in (None, "dask"):
         raise ValueError(f"scheduler must be None or 'dask', got {scheduler!r}")
