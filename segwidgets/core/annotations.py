@@ -118,10 +118,24 @@ def load_annotations(path, image) -> Annotations:
         raise ValueError(f"{os.fspath(path)} was saved for another image ({why})")
     mask = trimap = None
     if payload.get("mask"):
-        mask = _read_png(path.parent / payload["mask"], shape) > 127
+        mask = _read_png(_beside(path, payload["mask"]), shape) > 127
     if payload.get("trimap"):
-        trimap = _check_trimap(_read_png(path.parent / payload["trimap"], shape), shape, os.fspath(path.parent / payload["trimap"]))
+        trimap_path = _beside(path, payload["trimap"])
+        trimap = _check_trimap(_read_png(trimap_path, shape), shape, os.fspath(trimap_path))
     return Annotations(clicks, boxes, strokes, mask, trimap)
+
+
+def _beside(path: Path, name) -> Path:
+    """The file ``name`` a state file refers to, which must lie in the state file's own folder
+    (a state file from elsewhere must not make us read arbitrary files)."""
+    if not isinstance(name, str):
+        raise ValueError(f"{os.fspath(path)}: expected a file name for the mask/trimap, got {name!r}")
+    folder = path.parent.resolve()
+    target = (folder / name).resolve()
+    if target.parent != folder:
+        raise ValueError(f"{os.fspath(path)} refers to {name!r}, outside its own folder; "
+                         "mask and trimap files must sit beside the state file")
+    return target
 
 
 def _box(values) -> tuple[float, float, float, float]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import warnings
 
 import numpy as np
 from PIL import Image
@@ -23,7 +24,8 @@ def as_rgb_image(image) -> np.ndarray:
     - (H, W, 4) uint8 array (RGBA): the alpha channel is dropped.
     - (H, W, 1) uint8 array: treated as grayscale.
     - ``PIL.Image.Image`` of any mode: converted with ``Image.convert("RGB")``
-      (RGBA drops alpha, palette and grayscale images are expanded).
+      (RGBA drops alpha, palette and grayscale images are expanded); 16-bit grayscale
+      (``I;16``, e.g. a 16-bit PNG) is scaled to 8 bits (value / 257) with a ``UserWarning``.
     - ``str`` or ``os.PathLike``: the file is opened with Pillow, then as above.
 
     Raises
@@ -39,20 +41,26 @@ def as_rgb_image(image) -> np.ndarray:
             raise FileNotFoundError(f"image file not found: {os.fspath(image)!r}")
         try:
             with Image.open(image) as pil:
-                return np.ascontiguousarray(np.asarray(pil.convert("RGB")))
+                return _pil_to_rgb(pil, os.fspath(image))
         except OSError as exc:  # not an image, truncated, or an unsupported format
             raise ValueError(f"could not read {os.fspath(image)!r} as an image (expected a JPEG, PNG, ...): {exc}") from exc
     if isinstance(image, Image.Image):
-        return np.ascontiguousarray(np.asarray(image.convert("RGB")))
+        return _pil_to_rgb(image, "the PIL image")
     if not isinstance(image, np.ndarray):
         raise ValueError(
             "expected an image as an HxWx3 uint8 RGB numpy array, a PIL image or a file path; "
             f"got {type(image).__name__}"
         )
     if image.dtype != np.uint8:
+        if image.dtype == np.uint16:
+            advice = "for a 16-bit image (0..65535) use (image // 257).astype(np.uint8)"
+        elif np.issubdtype(image.dtype, np.floating):
+            advice = "for a float image in [0, 1] use (image * 255).round().astype(np.uint8)"
+        else:
+            advice = "scale it to 0..255 and use .astype(np.uint8)"
         raise ValueError(
             f"expected an image of dtype uint8 (values 0..255), got dtype {image.dtype} with shape {image.shape}; "
-            "convert float images in [0, 1] with (image * 255).round().astype(np.uint8)"
+            + advice
         )
     if image.ndim == 3 and image.shape[2] == 1:
         image = image[:, :, 0]
@@ -65,6 +73,23 @@ def as_rgb_image(image) -> np.ndarray:
     if image.shape[0] == 0 or image.shape[1] == 0:
         raise ValueError(f"expected a non-empty image, got shape {image.shape}")
     return np.ascontiguousarray(image)
+
+
+#: Pillow modes of 16-bit (and 32-bit integer) grayscale images, which ``convert("RGB")`` clips at 255.
+_WIDE_GRAY_MODES = ("I;16", "I;16B", "I;16L", "I;16N", "I")
+
+
+def _pil_to_rgb(pil: Image.Image, name: str) -> np.ndarray:
+    """RGB uint8 from any Pillow image; 16-bit grayscale is scaled (value / 257), with a warning saying so,
+    instead of Pillow's clipping (which turned most pixels of a 16-bit photo white)."""
+    if pil.mode in _WIDE_GRAY_MODES:
+        values = np.asarray(pil).astype(np.float64)
+        top = 65535.0 if values.max(initial=0) <= 65535 else float(values.max())
+        warnings.warn(f"{name}: a {pil.mode} (16-bit) grayscale image, scaled to 8 bits (value * 255 / {top:g})",
+                      stacklevel=3)
+        gray = np.clip(np.round(values * 255.0 / top), 0, 255).astype(np.uint8)
+        return np.ascontiguousarray(np.repeat(gray[:, :, None], 3, axis=2))
+    return np.ascontiguousarray(np.asarray(pil.convert("RGB")))
 
 
 def as_mask(mask, shape: tuple[int, int], name: str = "mask") -> np.ndarray:

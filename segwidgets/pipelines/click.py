@@ -311,14 +311,33 @@ class ClickController:
         """No clicks, empty mask; the stack is cleared."""
         self.history.reset()
 
-    def restore(self, clicks, mask) -> None:
-        """Start from saved ``clicks`` and their (H, W) bool ``mask`` without re-running anything;
-        the next click corrects ``mask``; undo goes back to the empty start."""
+    def restore(self, clicks, mask, replay: bool = False) -> int | None:
+        """Start from saved ``clicks`` and their (H, W) bool ``mask``; the next click corrects ``mask``.
+
+        ``replay=False``: nothing is re-run; undo goes back to the empty start.
+        ``replay=True``: the clicks are first applied one by one (each undoable, and the last
+        one's maps and graph-cut trace are back in :attr:`result`), then the saved mask is made
+        current (the user's work wins). Returns how many pixels the replayed mask differs from the
+        saved one (0 when the same weights made it), or None without a replay. Bad clicks or a
+        failing prediction raise before anything changes.
+        """
         shape = self.predictor.image.shape
         clicks = tuple(Click(float(c.x), float(c.y), bool(c.positive)).check_inside(shape) for c in clicks)
         mask = as_mask(mask, shape[:2], "mask").copy()
+        if not replay or not clicks:
+            self.history.reset()
+            self.history.push(ClickState(clicks, mask))
+            return None
+        states, previous = [], None
+        for n in range(1, len(clicks) + 1):
+            result = self.predictor.predict(clicks[:n], previous)  # may raise: history untouched so far
+            previous = result.mask
+            states.append(ClickState(clicks[:n], result.mask, result))
         self.history.reset()
-        self.history.push(ClickState(clicks, mask))
+        for state in states[:-1]:
+            self.history.push(state)
+        self.history.push(ClickState(clicks, mask, states[-1].result))
+        return int((states[-1].mask != mask).sum())
 
     def replay(self, clicks) -> ClickResult | None:
         """Start over and apply ``clicks`` one by one (e.g. after loading them from a file)."""

@@ -154,8 +154,9 @@ class ImageView(WidgetBase):
         """The user's edits, for :meth:`save`."""
         return Annotations()
 
-    def restore(self, annotations: Annotations) -> None:
-        """Adopt edits read by :meth:`load` (raise to refuse them; nothing changes then)."""
+    def restore(self, annotations: Annotations) -> str | None:
+        """Adopt edits read by :meth:`load` (raise to refuse them; nothing changes then); may return a
+        note that :meth:`load` adds to its status line."""
 
     # -- drawing -------------------------------------------------------------------------
     def draw(self) -> None:
@@ -196,12 +197,12 @@ class ImageView(WidgetBase):
         """
         try:
             annotations = load_annotations(path, self.image)
-            self.restore(annotations)
+            note = self.restore(annotations)
         except Exception as exc:
             self.show_status(f"not loaded: {exc}", error=True)
             raise
         self.draw()
-        self.show_status(f"loaded {os.fspath(path)}")
+        self.show_status(f"loaded {os.fspath(path)}" + (f"; {note}" if note else ""))
 
     # -- pointer interactions ----------------------------------------------------------
     def _on_pointer(self, event: PointerEvent) -> None:

@@ -116,10 +116,16 @@ class ClickSegmenter(ImageView):
     def annotations(self) -> Annotations:
         return Annotations(clicks=self.clicks, mask=self.mask)
 
-    def restore(self, annotations: Annotations) -> None:
+    def restore(self, annotations: Annotations) -> str | None:
+        """Load saved clicks and mask; the clicks are replayed so the P, B and R views and ``debug()``
+        work again (the saved mask stays the current one). Returns a note for the status line."""
         mask = annotations.mask if annotations.mask is not None else np.zeros(self.image.shape[:2], bool)
-        self.controller.restore(annotations.clicks, mask)
+        differ = self.controller.restore(annotations.clicks, mask, replay=True)
         self._sync()
+        if differ is None:
+            return None
+        return (f"{len(self.clicks)} click(s) replayed for the maps" +
+                (f"; kept the saved mask ({differ} px differ from the replay)" if differ else ""))
 
     # -- internals ---------------------------------------------------------------
     def _edit(self, action, verb: str) -> None:

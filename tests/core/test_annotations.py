@@ -78,3 +78,15 @@ def test_bad_arrays_are_refused_before_anything_is_written(tmp_path, image):
     with pytest.raises(ValueError, match="values"):
         save_annotations(tmp_path / "y", image, Annotations(trimap=bad_trimap))
     assert not (tmp_path / "x.json").exists() and not (tmp_path / "y.json").exists()
+
+
+@pytest.mark.parametrize("field, value", [("mask", "../outside.png"), ("trimap", "/etc/hostname"),
+                                          ("mask", "sub/cat.mask.png"), ("mask", 7)])
+def test_mask_and_trimap_files_must_sit_beside_the_state_file(tmp_path, image, field, value):
+    path = save_annotations(tmp_path / "work" / "cat", image, full_annotations(image.shape[:2]))
+    (tmp_path / "outside.png").write_bytes((tmp_path / "work" / "cat.mask.png").read_bytes())
+    payload = json.loads(path.read_text())
+    payload[field] = value
+    path.write_text(json.dumps(payload))
+    with pytest.raises(ValueError, match="cat.json"):
+        load_annotations(path, image)

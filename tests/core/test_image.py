@@ -76,3 +76,27 @@ def test_a_file_that_is_not_an_image_is_a_value_error_naming_it(tmp_path):
     path.write_text("{}")
     with pytest.raises(ValueError, match="notes.json.*as an image"):
         as_rgb_image(path)
+
+
+def test_16_bit_grayscale_png_is_scaled_not_clipped(tmp_path):
+    import warnings
+
+    from PIL import Image
+
+    values = np.linspace(0, 65535, 32 * 32).reshape(32, 32).astype(np.uint16)
+    path = tmp_path / "deep.png"
+    Image.fromarray(values).save(path)
+    with pytest.warns(UserWarning, match="16-bit"):
+        rgb = as_rgb_image(path)
+    assert rgb.shape == (32, 32, 3) and rgb.dtype == np.uint8
+    np.testing.assert_array_equal(rgb[..., 0], np.round(values / 257).astype(np.uint8))
+    assert (rgb == 255).mean() < 0.01  # Pillow's own conversion made 99.6% of these pixels 255
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        as_rgb_image(Image.fromarray(np.zeros((4, 4, 3), np.uint8)))  # 8-bit images: no warning
+
+
+@pytest.mark.parametrize("dtype, advice", [(np.uint16, "// 257"), (np.float32, r"\* 255"), (np.int32, "scale it")])
+def test_wrong_dtype_advice_fits_the_dtype(dtype, advice):
+    with pytest.raises(ValueError, match=advice):
+        as_rgb_image(np.zeros((4, 4, 3), dtype))

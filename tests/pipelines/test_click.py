@@ -111,6 +111,22 @@ def test_controller_restore_then_correct(predictor):
     assert len(c.clicks) == 2 and not c.mask[60, 100]
 
 
+def test_controller_restore_with_replay_keeps_the_saved_mask(predictor):
+    c = ClickController(predictor)
+    c.add_click(80, 60)
+    made = c.mask.copy()
+    saved = made.copy()
+    saved[:5, :5] = ~saved[:5, :5]  # the user's saved mask differs from what a replay gives
+    fresh = ClickController(predictor)
+    assert fresh.restore([Click(80, 60)], saved, replay=True) == 25
+    assert np.array_equal(fresh.mask, saved)                       # the saved work wins
+    assert fresh.result is not None and np.array_equal(fresh.result.mask, made)  # maps of the replay
+    assert fresh.restore([Click(80, 60)], made, replay=True) == 0
+    with pytest.raises(ValueError):
+        fresh.restore([Click(500, 60)], saved, replay=True)         # outside the image: nothing changes
+    assert np.array_equal(fresh.mask, made) and len(fresh.clicks) == 1
+
+
 def test_stray_blobs_neither_widen_the_zoom_nor_survive():
     from segwidgets.pipelines.click import keep_clicked_components
 

@@ -82,6 +82,14 @@ def test_save_and_load_round_trip(seg, engine, tmp_path):
     other = ClickSegmenter(bright_disc()[0], predictor=ClickPredictor(engine, net_size=128))
     other.load(path)
     assert other.clicks == seg.clicks and np.array_equal(other.mask, seg.mask)
+    # the clicks were replayed: the maps and the graph-cut trace are back, so debug() and the P/B/R views work
+    assert other.result is not None and other.result.trace is not None
+    np.testing.assert_array_equal(other.result.probability, seg.result.probability)
+    assert other.debug().trace is other.result.trace
+    assert "2 click(s) replayed" in other.status.value
+    other.undo()  # each replayed click is undoable
+    assert len(other.clicks) == 1
+    other.redo()
     other.add_click(70, 60)  # corrections continue from the loaded mask
     assert len(other.clicks) == 3
     stranger = ClickSegmenter(np.zeros((50, 50, 3), np.uint8), predictor=ClickPredictor(engine, net_size=128))
