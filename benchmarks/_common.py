@@ -57,3 +57,16 @@ def write_json(path: Path | None, figures: dict) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(figures, indent=2))
         print(f"figures written to {path}")
+
+
+def require_peer(module: str, what: str):
+    """Import a peer that only the benchmarks use (OpenCV, pymatting), or exit with the command that installs it."""
+    import importlib
+    import sys
+
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        print(f"{what} needs the benchmark extras ({module} is not installed): pip install -e \".[bench]\"",
+              file=sys.stderr)
+        raise SystemExit(2)

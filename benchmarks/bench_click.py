@@ -16,7 +16,9 @@ import time
 import numpy as np
 
 sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parent))
-from _common import SHARED_DATA, add_engine_arguments, load_resized, parser, print_table, write_json  # noqa: E402
+from _common import (  # noqa: E402
+    SHARED_DATA, add_engine_arguments, load_resized, parser, print_table, require_peer, write_json,
+)
 
 from segwidgets.core.clicks import Click  # noqa: E402
 from segwidgets.core.engine import Engine  # noqa: E402
@@ -63,7 +65,7 @@ def main(argv=None):
     peer_times = []
     cv2 = None
     if not args.no_peer:
-        import cv2
+        cv2 = require_peer("cv2", "the OpenCV GrabCut peer (or run with --no-peer)")
     size = None
     for image_path, mask_path in pairs:
         image, target, ignore = load_resized(image_path, mask_path)

@@ -14,7 +14,7 @@ import time
 import numpy as np
 
 sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parent))
-from _common import SHARED_DATA, parser, print_table, write_json  # noqa: E402
+from _common import SHARED_DATA, parser, print_table, require_peer, write_json  # noqa: E402
 
 from segwidgets.core.image import as_rgb_image, box_from_mask  # noqa: E402
 from segwidgets.data import list_pairs, load_mask  # noqa: E402
@@ -45,7 +45,7 @@ def main(argv=None):
     p.add_argument("--padding", type=float, default=0.05, help="box padding as a fraction of the object's size")
     p.add_argument("--with-exact", action="store_true", help="also run multiscale=False (full-resolution cuts)")
     args = p.parse_args(argv)
-    import cv2
+    cv2 = require_peer("cv2", "this benchmark's peer, OpenCV's grabCut,")
 
     cv2.setNumThreads(1)  # cv2.grabCut is single-threaded; keep its kmeans so too, like ours
     results = {"ours": [], "ours_filled": [], "ours_exact": [], "opencv": []}

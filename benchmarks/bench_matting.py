@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parent))
-from _common import SHARED_DATA, add_engine_arguments, parser, print_table, write_json  # noqa: E402
+from _common import SHARED_DATA, add_engine_arguments, require_peer, parser, print_table, write_json  # noqa: E402
 
 from segwidgets.core.engine import Engine  # noqa: E402
 from segwidgets.data.matting import FINETUNE_MATTES, UNSEEN_MATTES, load_alphamatting, load_lemur  # noqa: E402
@@ -97,6 +97,8 @@ def main(argv=None):
             engine.load_weights(stage, args.weights / f"{stage}.safetensors")
     todo = cases(args.data, args.limit)
     methods = ["ours"] + ([] if args.no_peer else ["closed_form"])
+    if not args.no_peer:
+        require_peer("pymatting", "the closed-form matting peer (or run with --no-peer)")
     # Warm-up, not timed: model loading, numba compilation.
     _, _, _, image, _, trimap = todo[0]
     estimate_alpha(image, trimap, engine=engine)

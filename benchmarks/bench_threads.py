@@ -132,7 +132,7 @@ def main(argv=None):
     worst = {t: sum(max(np.median(times[(n, load, t)]) for load in LOADS) for n in names) for t in THREADS}
     best = min(worst, key=worst.get)
     figures["recommended_threads"] = best
-    print(f"\nworst-case (busy) total median: " + ", ".join(f"{t} thread(s) {worst[t]:.0f} ms" for t in THREADS)
+    print("\nworst-case (busy) total median: " + ", ".join(f"{t} thread(s) {worst[t]:.0f} ms" for t in THREADS)
           + f"; recommended default: {best}")
     write_json(args.json, figures)
     return figures

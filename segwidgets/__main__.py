@@ -2,18 +2,20 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m segwidgets", description="segwidgets command line")
+    prog = "segwidgets" if os.path.basename(sys.argv[0]) == "segwidgets" else "python -m segwidgets"
+    parser = argparse.ArgumentParser(prog=prog, description="segwidgets command line: the headless demo and batch runs")
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo", help="write PNG panels of every intermediate map for a bundled sample image")
     demo.add_argument("--out", required=True, help="output folder (created if missing)")
     demo.add_argument("--image", default=None, help="an image file to use instead of the bundled sample")
     demo.add_argument("--box", type=float, nargs=4, metavar=("X0", "Y0", "X1", "Y1"), default=None,
                       help="object box in pixels (default: the sample's own box)")
-    demo.add_argument("--iterations", type=int, default=8)
+    demo.add_argument("--iterations", type=int, default=8, help="graph-cut iterations to run and draw (default 8)")
     batch = sub.add_parser("batch", help="run a pipeline over many images; masks/alphas/heat maps as PNG + summary.csv")
     batch.add_argument("pipeline", choices=("boundary_aware", "matting", "query", "semantic"))
     batch.add_argument("inputs", help="a glob pattern (quote it: 'photos/*.jpg') or a folder of images")

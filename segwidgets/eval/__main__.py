@@ -89,20 +89,21 @@ def run_noc(args) -> dict:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m segwidgets.eval", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m segwidgets.eval", description=__doc__.replace("``", ""))
     sub = parser.add_subparsers(dest="command", required=True)
     noc = sub.add_parser("noc", help="number-of-clicks evaluation of click segmentation")
-    noc.add_argument("--images", type=Path, required=True)
-    noc.add_argument("--masks", type=Path, required=True)
-    noc.add_argument("--max-clicks", type=int, default=20)
+    noc.add_argument("--images", type=Path, required=True, help="folder of images (e.g. .../davis345/images)")
+    noc.add_argument("--masks", type=Path, required=True, help="folder of ground-truth masks, NAME.png per image")
+    noc.add_argument("--max-clicks", type=int, default=20, help="clicks per image before giving up (default 20)")
     noc.add_argument("--limit", type=int, default=None, help="first N images only")
     noc.add_argument("--stride", type=int, default=1, help="every N-th image (sorted by name): a spread-out subset")
-    noc.add_argument("--variant", choices=["both", "network", "refined"], default="both")
-    noc.add_argument("--net-size", type=int, default=224)
+    noc.add_argument("--variant", choices=["both", "network", "refined"], default="both",
+                     help="network alone, with the graph-cut refinement, or both (default)")
+    noc.add_argument("--net-size", type=int, default=224, help="network input side in pixels (default 224)")
     noc.add_argument("--weights", default=None, help="click network weights (default: the shipped file)")
-    noc.add_argument("--device", default=None)
+    noc.add_argument("--device", default=None, help="cpu / cuda (default: the engine's choice)")
     noc.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: the engine's policy)")
-    noc.add_argument("--json", type=Path, default=None)
+    noc.add_argument("--json", type=Path, default=None, help="also write the figures to this JSON file")
     args = parser.parse_args(argv)
     if args.max_clicks < 1:
         parser.error("--max-clicks must be >= 1")

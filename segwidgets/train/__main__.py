@@ -14,16 +14,16 @@ DEFAULT_PRETRAINED = DEFAULT_DATA_ROOT / "pretrained" / "mobilenet_v2_imagenet.p
 def _common(p: argparse.ArgumentParser, data: Path, steps: int, size: int, batch: int) -> None:
     p.add_argument("--data", type=Path, default=data, help=f"dataset folder(s) with images/ and masks/ (default {data})")
     p.add_argument("--out", type=Path, required=True, help="run folder: checkpoint.pt, log.jsonl, weights")
-    p.add_argument("--steps", type=int, default=steps)
-    p.add_argument("--batch-size", type=int, default=batch)
+    p.add_argument("--steps", type=int, default=steps, help=f"optimisation steps in all (default {steps})")
+    p.add_argument("--batch-size", type=int, default=batch, help=f"samples per step (default {batch})")
     p.add_argument("--size", type=int, default=size, help="training crop side in pixels")
     p.add_argument("--size-jitter", type=int, default=0,
                    help="draw each batch's crop side from size-jitter..size+jitter in steps of 32 (scale robustness)")
-    p.add_argument("--lr", type=float, default=1e-3)
-    p.add_argument("--eval-every", type=int, default=200)
-    p.add_argument("--checkpoint-every", type=int, default=50)
+    p.add_argument("--lr", type=float, default=1e-3, help="peak learning rate of the cosine schedule (default 1e-3)")
+    p.add_argument("--eval-every", type=int, default=200, help="steps between validations (default 200)")
+    p.add_argument("--checkpoint-every", type=int, default=50, help="steps between checkpoints (default 50)")
     p.add_argument("--limit", type=int, default=None, help="images per dataset folder (quick runs)")
-    p.add_argument("--device", default="cuda" if _cuda() else "cpu")
+    p.add_argument("--device", default="cuda" if _cuda() else "cpu", help="cpu or cuda (default: cuda when present)")
     p.add_argument("--threads", type=int, default=2, help="CPU threads")
     p.add_argument("--restart", action="store_true", help="ignore an existing checkpoint in --out")
 
@@ -35,7 +35,7 @@ def _cuda() -> bool:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m segwidgets.train", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m segwidgets.train", description=__doc__.replace("``", ""))
     sub = parser.add_subparsers(dest="model", required=True)
     obj = sub.add_parser("objectness", help="probability + boundary networks (boundary-aware segmentation)")
     _common(obj, DEFAULT_SEG, steps=1800, size=224, batch=8)
