@@ -28,7 +28,7 @@ import numpy as np
 
 from ..core.annotations import Annotations, load_annotations, save_annotations
 from ..core.strokes import Stroke
-from .canvas import ImageCanvas, PointerEvent, show_status
+from .canvas import ImageCanvas, PointerEvent, show_status, status_text
 
 INTERACTIONS = ("click", "stroke", "box")
 #: What a stroke paints by default: left button foreground, right button (or shift) background.
@@ -61,6 +61,11 @@ class WidgetBase(widgets.VBox):
     def show_status(self, text: str, error: bool = False) -> None:
         """Show a line of text (red for errors)."""
         show_status(self.status, text, error)
+
+    @property
+    def status_text(self) -> str:
+        """The status line as plain text (``status.value`` is its HTML)."""
+        return status_text(self.status)
 
     def attempt(self, what: str, action) -> bool:
         """Show "working: ``what``..." at once, run ``action()``; on an exception show it and

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import html
+import re
 from dataclasses import dataclass
 
 import ipywidgets as widgets
@@ -39,6 +40,11 @@ def show_status(line: widgets.HTML, text: str, error: bool = False) -> None:
     """Show escaped ``text`` in an HTML status ``line`` (red for errors): every widget's status line."""
     color = "#b91c1c" if error else "#374151"
     line.value = f'<span style="color:{color}">{html.escape(text)}</span>'
+
+
+def status_text(line: widgets.HTML) -> str:
+    """The plain text of a status ``line`` (what :func:`show_status` showed, without its markup)."""
+    return html.unescape(re.sub(r"<[^>]*>", "", line.value))
 
 
 @dataclass(frozen=True)
@@ -280,6 +286,11 @@ class ImageCanvas(widgets.VBox):
     def show_status(self, text: str, error: bool = False) -> None:
         """Show a line of text under the image (red for errors)."""
         show_status(self.status, text, error)
+
+    @property
+    def status_text(self) -> str:
+        """The status line as plain text (``status.value`` is its HTML)."""
+        return status_text(self.status)
 
     # -- pointer events --------------------------------------------------------
     def on_pointer(self, callback, remove: bool = False) -> None:

@@ -118,3 +118,12 @@ def test_status_line_escapes_and_marks_errors():
     canvas = ImageCanvas(np.zeros((4, 4, 3), np.uint8))
     canvas.show_status("<b>bad</b> click", error=True)
     assert "&lt;b&gt;" in canvas.status.value and "#b91c1c" in canvas.status.value
+
+
+def test_status_text_is_the_plain_line():
+    from segwidgets.widgets.canvas import ImageCanvas
+
+    canvas = ImageCanvas(np.zeros((8, 8, 3), np.uint8))
+    canvas.show_status("a <b> & 'c' failed", error=True)
+    assert "<span" in canvas.status.value
+    assert canvas.status_text == "a <b> & 'c' failed"
