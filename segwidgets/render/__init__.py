@@ -14,8 +14,8 @@ numpy, Pillow, matplotlib (off-screen) and scikit-image (outlines, imported when
 no ipywidgets, no torch.
 """
 from .colors import (
-    CHANGE_PALETTE, TRIMAP_COLORS, colormap_palette, map_to_index, map_to_rgba, mask_to_rgba, rgb_to_rgba,
-    trimap_to_rgba,
+    CHANGE_PALETTE, MASK_COLOR, TRIMAP_COLORS, colormap_palette, map_to_index, map_to_rgba, mask_outline_rgba,
+    mask_to_rgba, rgb_to_rgba, trimap_to_rgba, value_range,
 )
 from .composite import checkerboard, checkerboard_composite, composite
 from .encode import encode_indexed_png, encode_png
@@ -36,8 +36,8 @@ from .semantic import (
 )
 
 __all__ = [
-    "CHANGE_PALETTE", "TRIMAP_COLORS", "colormap_palette", "map_to_index", "map_to_rgba", "mask_to_rgba", "rgb_to_rgba",
-    "trimap_to_rgba", "CHECKERBOARD", "alpha_to_rgb", "aspect_box", "backdrop_for", "backdrop_kind", "parse_color",
+    "CHANGE_PALETTE", "MASK_COLOR", "TRIMAP_COLORS", "colormap_palette", "map_to_index", "map_to_rgba",
+    "mask_outline_rgba", "mask_to_rgba", "rgb_to_rgba", "trimap_to_rgba", "value_range", "CHECKERBOARD", "alpha_to_rgb", "aspect_box", "backdrop_for", "backdrop_kind", "parse_color",
     "region_picture", "split_picture", "to_rgb8",
     "checkerboard", "checkerboard_composite", "composite", "encode_indexed_png", "encode_png", "model_swatches",
     "model_swatches_html", "change_labels", "overview_sheet", "trace_panels", "unary_limit", "energy_plot",

@@ -28,6 +28,7 @@ import numpy as np
 
 from ..core.annotations import Annotations, load_annotations, save_annotations
 from ..core.strokes import Stroke
+from ..render import colorbar, encode_png, value_range
 from .canvas import ImageCanvas, PointerEvent, show_status, status_text
 
 INTERACTIONS = ("click", "stroke", "box")
@@ -49,6 +50,32 @@ class MapView:
     colormap: str = "viridis"
     vmin: float | None = None
     vmax: float | None = None
+
+
+class ColorBar(widgets.HBox):
+    """The colour bar of the map views: the colormap between its two end values; hidden for masks."""
+
+    def __init__(self, width: int = 160, height: int = 10):
+        self.low, self.high = widgets.HTML(), widgets.HTML()
+        self.bar = widgets.Image(format="png", layout={"width": f"{width}px", "height": f"{height}px"})
+        self._size = (width, height)
+        self.colormap = None
+        self.range = None
+        super().__init__([self.low, self.bar, self.high], layout={"align_items": "center", "display": "none"})
+
+    def show(self, view: "MapView", values) -> None:
+        """Show the bar of ``view`` for ``values`` (its value range), or hide it for masks and absent maps."""
+        if view.kind != "map" or values is None:
+            self.layout.display = "none"
+            self.range = None
+            return
+        low, high = value_range(values, view.vmin, view.vmax)
+        if view.colormap != self.colormap:
+            self.bar.value = encode_png(colorbar(view.colormap, *self._size))
+            self.colormap = view.colormap
+        self.low.value, self.high.value = f"{low:.3g}&nbsp;", f"&nbsp;{high:.3g}"
+        self.range = (low, high)
+        self.layout.display = "flex"
 
 
 class WidgetBase(widgets.VBox):
@@ -117,10 +144,20 @@ class ImageView(WidgetBase):
         self.views = dict(views or {})
         self.view = None
         toolbar = list(controls)
+        self.outline = None
+        self.colorbar = None
         if self.views:
             self.view = widgets.Dropdown(options=list(self.views), description="show", layout={"width": "240px"})
             self.view.observe(lambda _: self.draw(), "value")
             toolbar.append(self.view)
+            if any(v.kind == "mask" for v in self.views.values()):
+                self.outline = widgets.Checkbox(False, description="outline", indent=False, layout={"width": "80px"},
+                                                tooltip="show masks as their edge instead of filled")
+                self.outline.observe(lambda _: self.draw(), "value")
+                toolbar.append(self.outline)
+            if any(v.kind == "map" for v in self.views.values()):
+                self.colorbar = ColorBar()
+                toolbar.append(self.colorbar)
         self.opacity = widgets.FloatSlider(0.5, min=0.0, max=1.0, step=0.05, description="opacity",
                                            layout={"width": "240px"})
         self.opacity.observe(lambda change: self._apply_opacity(), "value")
@@ -176,9 +213,12 @@ class ImageView(WidgetBase):
                 if values is None:
                     self.canvas.clear_overlay(view.kind)
                 elif view.kind == "mask":
-                    self.canvas.set_mask_overlay("mask", values, opacity=1.0)
+                    self.canvas.set_mask_overlay("mask", values, opacity=1.0,
+                                                 outline=bool(self.outline is not None and self.outline.value))
                 else:
                     self.canvas.set_map_overlay("map", values, view.colormap, 1.0, view.vmin, view.vmax)
+                if self.colorbar is not None:
+                    self.colorbar.show(view, values)
             self.draw_marks()
 
     def _apply_opacity(self, redraw: bool = True) -> None:

@@ -27,7 +27,7 @@ from ipyevents import Event
 
 from ..core.crops import CropWindow
 from ..core.image import as_rgb_image
-from ..render import encode_png, map_to_rgba, mask_to_rgba, rgb_to_rgba
+from ..render import MASK_COLOR, encode_png, map_to_rgba, mask_outline_rgba, mask_to_rgba, rgb_to_rgba
 from ._ipycanvas import draw_png
 
 _BUTTONS = {0: "left", 1: "middle", 2: "right"}
@@ -201,9 +201,12 @@ class ImageCanvas(widgets.VBox):
         self._overlay_rgba.pop(name, None)
         self._put(name, bytes(png))
 
-    def set_mask_overlay(self, name: str, mask: np.ndarray, color=(255, 64, 64), opacity: float = 0.5) -> None:
-        """Show an (H, W) bool mask in ``color`` on layer ``name``."""
-        self.set_overlay(name, mask_to_rgba(self.to_display(np.asarray(mask, bool), order=0), color, opacity))
+    def set_mask_overlay(self, name: str, mask: np.ndarray, color=MASK_COLOR, opacity: float = 0.5,
+                         outline: bool = False) -> None:
+        """Show an (H, W) bool mask in ``color`` on layer ``name``, filled or (``outline``) as its edge."""
+        local = self.to_display(np.asarray(mask, bool), order=0)
+        picture = mask_outline_rgba(local, color, 3, opacity) if outline else mask_to_rgba(local, color, opacity)
+        self.set_overlay(name, picture)
 
     def set_map_overlay(self, name: str, values: np.ndarray, colormap: str = "viridis", opacity: float = 0.6,
                         vmin: float | None = None, vmax: float | None = None) -> None:

@@ -32,3 +32,25 @@ def test_composite_blends_alpha():
     over = np.array([[[255, 255, 255, 255], [255, 255, 255, 0]]], np.uint8)
     np.testing.assert_array_equal(composite(image, over)[0, :, 0], [255, 0])
     assert rgb_to_rgba(image).shape == (1, 2, 4)
+
+
+def test_mask_outline_marks_the_edge_only():
+    from segwidgets.render import MASK_COLOR, mask_outline_rgba
+
+    mask = np.zeros((12, 12), bool)
+    mask[3:9, 3:9] = True
+    rgba = mask_outline_rgba(mask, width=1)
+    assert tuple(rgba[3, 5, :3]) == MASK_COLOR and rgba[3, 5, 3] == 255   # the mask's own edge pixel
+    assert rgba[5, 5, 3] == 0                                              # the inside stays clear
+    assert tuple(rgba[2, 5]) == (255, 255, 255, 255)                       # a white line just outside
+    assert rgba[0, 0, 3] == 0
+    thick = mask_outline_rgba(mask, width=2)
+    assert (thick[..., 3] > 0).sum() > (rgba[..., 3] > 0).sum()
+
+
+def test_value_range_follows_map_to_rgba():
+    from segwidgets.render import value_range
+
+    assert value_range(np.array([[0.2, 0.7]])) == (0.0, 1.0)
+    assert value_range(np.array([[-3.0, 5.0, np.nan]])) == (-3.0, 5.0)
+    assert value_range(np.array([[0.2, 0.7]]), vmin=0.1) == (0.1, 1.0)

@@ -104,3 +104,20 @@ def test_debug_opens_the_iteration_slider(seg):
     seg.add_click(80, 60)
     slider = seg.debug()
     assert slider.trace is seg.result.trace
+
+
+def test_mask_colour_outline_and_colour_bar(seg):
+    from segwidgets.render import MASK_COLOR
+
+    seg.add_click(80, 60)
+    seg.view.value = "mask"
+    filled = seg.canvas._overlay_rgba["mask"]
+    shown = filled[..., 3] > 0
+    assert shown.any() and {tuple(c) for c in filled[shown][:, :3]} == {MASK_COLOR}  # blue, not the red of the dots
+    assert seg.colorbar.layout.display == "none"            # masks have no colour bar
+    seg.outline.value = True
+    outlined = seg.canvas._overlay_rgba["mask"]
+    assert 0 < (outlined[..., 3] > 0).sum() < shown.sum()   # only the edge
+    seg.view.value = "probability P"
+    assert seg.colorbar.layout.display == "flex" and seg.colorbar.range == (0.0, 1.0)
+    assert seg.colorbar.bar.value                            # the colormap picture
