@@ -15,6 +15,7 @@ def energy_plot(trace, figsize=(4.8, 2.6), dpi: int = 100, title: str | None = N
     """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
     table = [s.to_row() for s in trace]
     x = [r["iteration"] for r in table]
@@ -29,12 +30,16 @@ def energy_plot(trace, figsize=(4.8, 2.6), dpi: int = 100, title: str | None = N
     right.plot(x, [r["pairwise_energy"] for r in table], "^:", color="tab:green", label="pairwise")
     right.bar(x, [r["changed_pixels"] for r in table], alpha=0.15, color="gray", label="changed pixels")
     right.set_ylabel("pairwise / changed px")
-    ax.legend(loc="upper right", fontsize=7)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # iterations are whole numbers
+    # One legend for both axes (the triangles and bars live on the right one), below the plot, not over the data.
+    handles, labels = ax.get_legend_handles_labels()
+    more_handles, more_labels = right.get_legend_handles_labels()
+    fig.legend(handles + more_handles, labels + more_labels, loc="lower center", ncol=4, fontsize=7, frameon=False)
     if title:
         ax.set_title(title)
     if x:
         ax.set_xlim(0.5, max(x) + 0.5)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
     fig.canvas.draw()
     rgba = np.asarray(fig.canvas.buffer_rgba()).copy()
     height = rgba.shape[0]

@@ -24,6 +24,14 @@ from .canvas import ImageCanvas
 UNARY_PALETTE = colormap_palette("RdBu_r", 0.85)  # blue: object cheaper, red: background cheaper
 
 
+
+# Widths that fit their text (no "re-ru..."), labels that are not cut ("compone..."), rows that wrap instead of
+# overflowing a window with JupyterLab's file browser open.
+_FIT = widgets.Layout(width="auto")
+_LABEL = {"description_width": "initial"}
+_FIELD = widgets.Layout(width="auto", max_width="220px")
+_WRAP = widgets.Layout(display="flex", flex_flow="row wrap", align_items="center", grid_gap="8px")
+
 class IterationSlider(WidgetBase):
     """Step through the iterations of a :class:`GraphCutTrace`.
 
@@ -75,13 +83,17 @@ class IterationSlider(WidgetBase):
         self.slider = widgets.IntSlider(min=1, max=max(1, len(trace)), value=1, description="iteration", continuous_update=True)
         self.previous_button = widgets.Button(description="◀", layout=widgets.Layout(width="40px"), tooltip="previous iteration")
         self.next_button = widgets.Button(description="▶", layout=widgets.Layout(width="40px"), tooltip="next iteration")
-        self.more_button = widgets.Button(description="run one more iteration", icon="play")
-        self.gamma = widgets.BoundedFloatText(value=trace.settings.gamma, min=0, max=1e6, description="gamma")
-        self.beta = widgets.BoundedFloatText(value=trace.settings.beta, min=0, max=100, description="beta")
-        self.components = widgets.BoundedIntText(value=trace.settings.n_components, min=1, max=20, description="components")
+        self.more_button = widgets.Button(description="run one more iteration", icon="play", layout=_FIT)
+        self.gamma = widgets.BoundedFloatText(value=trace.settings.gamma, min=0, max=1e6, description="gamma",
+                                             style=_LABEL, layout=_FIELD)
+        self.beta = widgets.BoundedFloatText(value=trace.settings.beta, min=0, max=100, description="beta",
+                                            style=_LABEL, layout=_FIELD)
+        self.components = widgets.BoundedIntText(value=trace.settings.n_components, min=1, max=20,
+                                                 description="components", style=_LABEL, layout=_FIELD)
         kinds = PAIRWISE_KINDS if trace.refinement is not None else ("contrast",)
-        self.pairwise = widgets.Dropdown(options=kinds, value=trace.settings.pairwise, description="pairwise")
-        self.rerun_button = widgets.Button(description="re-run with these parameters", icon="refresh")
+        self.pairwise = widgets.Dropdown(options=kinds, value=trace.settings.pairwise, description="pairwise",
+                                         style=_LABEL, layout=_FIELD)
+        self.rerun_button = widgets.Button(description="re-run with these parameters", icon="refresh", layout=_FIT)
         self.comparison = widgets.HTML()
         self.slider.observe(self._on_slider, names="value")
         self.previous_button.on_click(lambda _: self.step(-1))
@@ -94,17 +106,18 @@ class IterationSlider(WidgetBase):
         def titled(title, view):
             return widgets.VBox([widgets.HTML(f"<b>{title}</b>"), view])
 
-        panels = widgets.GridBox(
+        panels = widgets.Box(
             [
                 titled("mask, added (green) / removed (red)", self.mask_view),
                 titled("unary: object − background cost (blue prefers object)", self.unary_view),
                 titled("pairwise weight (dark = cheap to cut)", self.pairwise_view),
                 widgets.VBox([widgets.HTML("<b>energy</b>"), self.energy_view, widgets.HTML("<b>colour models</b>"), self.models_view]),
             ],
-            layout=widgets.Layout(grid_template_columns="repeat(2, max-content)", grid_gap="8px"),
+            layout=_WRAP,  # two panels a row on a wide screen, fewer when the window is narrow
         )
-        controls = widgets.HBox([self.previous_button, self.slider, self.next_button, self.more_button])
-        parameters = widgets.HBox([self.gamma, self.beta, self.components, self.pairwise, self.rerun_button])
+        controls = widgets.HBox([self.previous_button, self.slider, self.next_button, self.more_button], layout=_WRAP)
+        parameters = widgets.HBox([self.gamma, self.beta, self.components, self.pairwise, self.rerun_button],
+                                  layout=_WRAP)
         status = widgets.HTML()
         super().__init__(children=[controls, panels, parameters, status, self.comparison], status=status)
         self.energy_view.on_client_ready(lambda *_: self._redraw_energy())  # a new view starts blank
