@@ -30,45 +30,40 @@ def noisy_disc(h=80, w=100, radius=22, noise=12.0, seed=0, fg=(190, 70, 60), bg=
     return image, disc
 
 
-@pytest.fixture(scope="session")
-def untrained_matting_engine():
-    """An engine whose three matting networks have random weights: meaningless mattes, real shapes and flow."""
+def untrained_engine(**modules):
+    """A CPU engine whose models ``name=Class`` have random weights (seed 0): real shapes, flow and caching,
+    no weight files."""
     import torch
 
     from segwidgets.core.engine import Engine
-    from segwidgets.nets.matting import AlphaNet, BackgroundNet, ForegroundNet
 
     torch.manual_seed(0)
     engine = Engine("cpu")
-    for name, cls in (("matting_background", BackgroundNet), ("matting_foreground", ForegroundNet),
-                      ("matting_alpha", AlphaNet)):
+    for name, cls in modules.items():
         engine.set_model(name, cls())
     return engine
 
 
 @pytest.fixture(scope="session")
-def untrained_query_engine():
-    """An engine whose query network has random weights (ImageNet-free): real shapes, flow and caching."""
-    import torch
+def untrained_matting_engine():
+    """An engine whose three matting networks have random weights: meaningless mattes, real shapes and flow."""
+    from segwidgets.nets.matting import AlphaNet, BackgroundNet, ForegroundNet
 
-    from segwidgets.core.engine import Engine
+    return untrained_engine(matting_background=BackgroundNet, matting_foreground=ForegroundNet,
+                            matting_alpha=AlphaNet)
+
+
+@pytest.fixture(scope="session")
+def untrained_query_engine():
+    """An engine whose query network has random weights (ImageNet-free)."""
     from segwidgets.nets.query import QueryNet
 
-    torch.manual_seed(0)
-    engine = Engine("cpu")
-    engine.set_model("query", QueryNet())
-    return engine
+    return untrained_engine(query=QueryNet)
 
 
 @pytest.fixture(scope="session")
 def untrained_semantic_engine():
-    """An engine whose feature-masking network has random weights: real shapes, flow and caching."""
-    import torch
-
-    from segwidgets.core.engine import Engine
+    """An engine whose feature-masking network has random weights."""
     from segwidgets.nets.semantic import FeatureMaskingNet
 
-    torch.manual_seed(0)
-    engine = Engine("cpu")
-    engine.set_model("semantic", FeatureMaskingNet())
-    return engine
+    return untrained_engine(semantic=FeatureMaskingNet)
