@@ -34,8 +34,8 @@ from segwidgets.core.crops import CropWindow  # noqa: E402
 from segwidgets.core.engine import Engine  # noqa: E402
 from segwidgets.data.semantic import CLASS_NAMES, load_labelled  # noqa: E402
 from segwidgets.eval.metrics import class_ious, confusion_matrix  # noqa: E402
-from segwidgets.pipelines.segments import Segments, candidate_segments, grid_boxes, project_to_grid  # noqa: E402
-from segwidgets.pipelines.semantic import CENTRE_OFFSET, STRIDE, segment_semantic  # noqa: E402
+from segwidgets.pipelines.segments import Segments, candidate_segments  # noqa: E402
+from segwidgets.pipelines.semantic import STRIDE, segment_grid, segment_semantic  # noqa: E402
 
 CROP_SIDE = 224
 CROP_BATCH = 16
@@ -72,9 +72,8 @@ def feature_masking(model, image: np.ndarray, segments: Segments, torch) -> np.n
     with torch.inference_mode():
         x = torch.tensor(image).permute(2, 0, 1)[None].float() / 255.0
         features = model.encode(x)
-        masks, _ = project_to_grid(segments, features.shape[-2:], STRIDE, CENTRE_OFFSET)
-        return model.classify(features, torch.from_numpy(masks).float(),
-                              torch.from_numpy(grid_boxes(masks)).float()).numpy()
+        masks, boxes = segment_grid(segments, features.shape[-2:])
+        return model.classify(features, torch.from_numpy(masks).float(), torch.from_numpy(boxes).float()).numpy()
 
 
 def subset(segments: Segments, count: int, rng) -> Segments:

@@ -170,13 +170,19 @@ def pixel_probabilities(segments: Segments, scores: np.ndarray, labelling: str =
     return np.ascontiguousarray((total / weight[..., None]).transpose(2, 0, 1))
 
 
+def segment_grid(segments: Segments, grid_shape) -> tuple[np.ndarray, np.ndarray]:
+    """``segments`` on the semantic network's stride-16 feature grid of ``grid_shape`` (gh, gw): projected
+    masks (N, gh, gw) bool (``segments.project_to_grid``) and their inclusive cell boxes (N, 4) int."""
+    masks, _ = project_to_grid(segments, grid_shape, STRIDE, CENTRE_OFFSET)
+    return masks, grid_boxes(masks)
+
+
 def classify_segments(features: np.ndarray, segments: Segments, *, engine) -> tuple[np.ndarray, np.ndarray]:
     """Project ``segments`` onto the grid of ``features`` (F, gh, gw) and score them.
 
     Returns ``(scores (N, C) float32 probabilities, grid masks (N, gh, gw) bool)``.
     """
-    grid_masks, _ = project_to_grid(segments, features.shape[-2:], STRIDE, CENTRE_OFFSET)
-    boxes = grid_boxes(grid_masks)
+    grid_masks, boxes = segment_grid(segments, features.shape[-2:])
     logits = engine.apply("semantic", "classify", features[None], grid_masks.astype(np.float32),
                           boxes.astype(np.float32))
     return softmax(np.asarray(logits, np.float32)), grid_masks
@@ -223,8 +229,7 @@ def segment_semantic(image, segments=None, *, engine=None, labelling: str = "vot
     t0 = time.perf_counter()
     given = None
     if segments is not None:  # validate before any work, at the image's size
-        given = segments_from_masks(segments if not isinstance(segments, np.ndarray) or segments.ndim == 2
-                                    else list(segments), (h, w))
+        given = segments_from_masks(segments, (h, w))
     (features,) = engine.features("semantic", image, max_side=WORKING_SIDE)
     t1 = time.perf_counter()
     if given is None:

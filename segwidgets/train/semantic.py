@@ -25,8 +25,8 @@ from tqdm.auto import tqdm
 from ..data.semantic import CLASS_NAMES, load_labelled
 from ..eval.metrics import class_ious, confusion_matrix
 from ..nets.semantic import CLASS_COUNT, FeatureMaskingNet, PixelHeadNet
-from ..pipelines.segments import Segments, candidate_segments, grid_boxes, project_to_grid
-from ..pipelines.semantic import CENTRE_OFFSET, STRIDE, pixel_probabilities, softmax
+from ..pipelines.segments import Segments, candidate_segments
+from ..pipelines.semantic import STRIDE, pixel_probabilities, segment_grid, softmax
 from .data import color_jitter
 from .loop import write_run_card
 
@@ -95,11 +95,11 @@ def masking_batch(rng, examples, cache: CandidateCache, batch_size: int, segment
             segments = Segments(np.ascontiguousarray(segments.layers[:, :, ::-1]), segments.sources)
         h, w = example.classes.shape
         grid = (-(-h // STRIDE), -(-w // STRIDE))
-        grid_masks, _ = project_to_grid(segments, grid, STRIDE, CENTRE_OFFSET)
+        grid_masks, grid_box = segment_grid(segments, grid)
         chosen = rng.choice(segments.count, min(segments_per_image, segments.count), replace=False)
         images.append(_image_tensor(rng, example.image, flip, True))
         masks.append(grid_masks[chosen])
-        boxes.append(grid_boxes(grid_masks[chosen]))
+        boxes.append(grid_box[chosen])
         owners.append(np.full(len(chosen), b))
         targets.append(fractions[chosen])
     gh = max(m.shape[1] for m in masks)
@@ -127,8 +127,8 @@ def masking_predict(model: FeatureMaskingNet, image: np.ndarray, segments: Segme
     """(h, w) class map of one image by the masking head, labelled as ``pipelines.semantic`` does."""
     x = torch.tensor(image).permute(2, 0, 1)[None].float().to(device) / 255.0
     features = model.encode(x)
-    grid_masks, _ = project_to_grid(segments, features.shape[-2:], STRIDE, CENTRE_OFFSET)
-    boxes = torch.from_numpy(grid_boxes(grid_masks)).float().to(device)
+    grid_masks, boxes = segment_grid(segments, features.shape[-2:])
+    boxes = torch.from_numpy(boxes).float().to(device)
     logits = model.classify(features, torch.from_numpy(grid_masks).float().to(device), boxes)
     scores = softmax(logits.float().cpu().numpy())
     return pixel_probabilities(segments, scores, labelling).argmax(0)
