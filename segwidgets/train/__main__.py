@@ -26,6 +26,9 @@ def _common(p: argparse.ArgumentParser, data: Path, steps: int, size: int, batch
     p.add_argument("--device", default="cuda" if _cuda() else "cpu", help="cpu or cuda (default: cuda when present)")
     p.add_argument("--threads", type=int, default=2, help="CPU threads")
     p.add_argument("--restart", action="store_true", help="ignore an existing checkpoint in --out")
+    p.add_argument("--resume", action="store_true",
+                   help="require OUT/checkpoint.pt and go on from it (an existing checkpoint is resumed anyway "
+                        "unless --restart; this flag makes a missing one an error)")
 
 
 def _cuda() -> bool:
@@ -39,11 +42,15 @@ def main(argv=None) -> int:
     sub = parser.add_subparsers(dest="model", required=True)
     obj = sub.add_parser("objectness", help="probability + boundary networks (boundary-aware segmentation)")
     _common(obj, DEFAULT_SEG, steps=1800, size=224, batch=8)
+    obj.add_argument("--init-from", dest="init", default=None,
+                     help="start from objectness weights (.safetensors, e.g. objectness.safetensors = the shipped "
+                          "ones); default: ImageNet encoder from --pretrained")
     obj.add_argument("--pretrained", type=Path, default=DEFAULT_PRETRAINED, help="ImageNet MobileNetV2 state dict")
     click = sub.add_parser("click", help="click segmentation network (simulated clicks)")
     _common(click, DEFAULT_SEG, steps=1200, size=224, batch=8)
-    click.add_argument("--init", default=None,
-                       help="start from objectness weights (.safetensors, e.g. objectness.safetensors); "
+    click.add_argument("--init-from", "--init", dest="init", default=None,
+                       help="start from click weights (e.g. click.safetensors = the shipped ones) or objectness "
+                            "weights (.safetensors; the click planes' stem then starts at zero); "
                             "default: ImageNet encoder from --pretrained")
     click.add_argument("--pretrained", type=Path, default=DEFAULT_PRETRAINED, help="ImageNet MobileNetV2 state dict")
     matting = sub.add_parser("matting", help="background, foreground and alpha networks (sampling matting), in order")
@@ -75,11 +82,15 @@ def main(argv=None) -> int:
     semantic.add_argument("--init", type=Path, default=None, help="start from weights of the same head (.safetensors)")
     semantic.add_argument("--pretrained", type=Path, default=DEFAULT_PRETRAINED, help="ImageNet MobileNetV2 state dict")
     args = parser.parse_args(argv)
-    if args.model == "click" and args.init is not None:
+    if args.resume and args.restart:
+        parser.error("--resume and --restart contradict each other")
+    if args.resume and not any(args.out.glob("**/checkpoint.pt")):  # matting keeps one per stage folder
+        parser.error(f"--resume: no checkpoint.pt to resume from under {args.out}")
+    if args.model in ("objectness", "click") and args.init is not None:
         from ..core.weights import resolve_weights_path
 
         if not resolve_weights_path(args.init).exists():
-            parser.error(f"--init weights not found: {resolve_weights_path(args.init)}")
+            parser.error(f"--init-from weights not found: {resolve_weights_path(args.init)}")
     elif not args.pretrained.exists():
         parser.error(f"pretrained encoder weights not found: {args.pretrained}")
     if args.model == "objectness":

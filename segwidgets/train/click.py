@@ -4,7 +4,8 @@ Each batch: object crops as for the objectness networks; a first positive click
 inside the object (at least half its deepest distance from the edge), sometimes
 a few random extra clicks; then 0-2 rounds in which the network's own
 prediction (no gradient) gets a corrective click at the centre of its largest
-error, as in RITM's iterative training; finally a gradient step on the
+error, as in RITM's iterative training (0-4 rounds in the second half of
+training, where many-click behaviour is learnt); finally a gradient step on the
 prediction from all clicks and the previous prediction as the mask plane.
 """
 from __future__ import annotations
@@ -14,14 +15,21 @@ import torch
 
 from ..core.click_simulation import first_click, next_click
 from ..nets import ClickNet, click_planes
-from .data import load_fit_and_validation, make_batch
+from .data import folder_means, load_fit_and_validation, make_batch, spread_indices
 from .losses import batch_iou, map_loss
 from .objectness import BOUNDARY_POS_WEIGHT
 
-#: Up to this many corrective rounds are simulated before the gradient step.
+#: Up to this many corrective rounds are simulated before the gradient step...
 MAX_ROUNDS = 2
+#: ...and up to this many in the second half of training (NoC counts clicks up to 20).
+LATE_MAX_ROUNDS = 4
 #: Most clicks a training sample carries.
-MAX_TRAIN_CLICKS = 8
+MAX_TRAIN_CLICKS = 10
+
+
+def max_rounds(step: int, steps: int) -> int:
+    """Most corrective rounds simulated at ``step`` of ``steps``: more late in training."""
+    return LATE_MAX_ROUNDS if step >= steps // 2 else MAX_ROUNDS
 
 
 def build_click(init=None, pretrained=None) -> ClickNet:
@@ -106,7 +114,7 @@ def run(args) -> dict:
             extra = random_extra_clicks(rng, target, rng.integers(0, 3)) if rng.random() < 0.3 else []
             click_lists.append([(c.x, c.y, 1.0)] + extra)
         previous = torch.zeros_like(masks)
-        rounds = rng.integers(0, MAX_ROUNDS + 1)
+        rounds = rng.integers(0, max_rounds(step, args.steps) + 1)
         with torch.no_grad():
             for _ in range(rounds):
                 logits = forward_with_clicks(model, images, click_lists, previous)
@@ -118,8 +126,9 @@ def run(args) -> dict:
         return lp + 0.5 * lb, {"lp": lp.item(), "lb": lb.item()}
 
     val_rng = np.random.default_rng(1234)
-    val_batches = [make_batch(val_rng, validation, 0, args.size, augment=False, indices=range(i, min(i + 16, len(validation))))
-                   for i in range(0, min(len(validation), 96), 16)]
+    val_items = [validation[i] for i in spread_indices(len(validation), 96)]  # from every folder
+    val_batches = [make_batch(val_rng, val_items, 0, args.size, augment=False, indices=range(i, min(i + 16, len(val_items))))
+                   for i in range(0, len(val_items), 16)]
 
     def evaluate():
         """Mean IoU after 1, 3 and 5 protocol clicks (network alone) on validation crops."""
@@ -138,7 +147,9 @@ def run(args) -> dict:
                 add_corrections(click_lists, previous[:, 0].cpu().numpy() > 0.5, targets)
             curves.append(np.stack(batch_curve, 1))
         curves = np.concatenate(curves)
-        return {f"val_iou@{k}": round(float(curves[:, k - 1].mean()), 4) for k in (1, 3, 5)}
+        return {**{f"val_iou@{k}": round(float(curves[:, k - 1].mean()), 4) for k in (1, 3, 5)},
+                **folder_means(curves[:, 2], val_items, "val_iou@3")}
 
     return train(model, loss_fn, evaluate, args.out, steps=args.steps, lr=args.lr, eval_every=args.eval_every,
-                 checkpoint_every=args.checkpoint_every, weights_name="click.safetensors", resume=not args.restart)
+                 checkpoint_every=args.checkpoint_every, weights_name="click.safetensors", resume=not args.restart,
+                 eval_at_start=args.init is not None)

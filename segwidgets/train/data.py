@@ -114,3 +114,20 @@ def make_batch(rng: np.random.Generator, items: list[Item], batch_size: int, siz
     inside = torch.stack(inside).float()
     edges = edge_band(masks) * (1 - edge_band(inside))
     return torch.stack(images), masks, edges
+
+
+def folder_means(values, items: list[Item], key: str) -> dict:
+    """``{f"{key}_{folder}": mean}`` of per-sample ``values`` grouped by each item's dataset folder (rounded to 4
+    places), so a validation log shows how each training set fares."""
+    values = np.asarray(values, dtype=float)
+    folders = np.array([item.name.split("/")[0] for item in items])
+    return {f"{key}_{f}": round(float(values[folders == f].mean()), 4) for f in sorted(set(folders))}
+
+
+def spread_indices(count: int, limit: int) -> np.ndarray:
+    """At most ``limit`` indices spread evenly over ``range(count)``, so a capped validation set draws from every
+    dataset folder (the items are in folder order)."""
+    if count <= limit:
+        return np.arange(count)
+    return np.unique(np.linspace(0, count - 1, limit).round().astype(int))
+

@@ -41,6 +41,7 @@ def train(
     weights_name: str = "model.safetensors",
     resume: bool = True,
     seed: int = 0,
+    eval_at_start: bool = False,
 ) -> dict:
     """Optimise ``model`` for ``steps`` steps; returns the last evaluation.
 
@@ -50,6 +51,8 @@ def train(
     from when present and ``resume``), ``log.jsonl`` (one line per evaluation)
     and the fp16 weights ``weights_name`` at every evaluation and at the end.
     The encoder learns at ``encoder_lr_scale`` x ``lr`` (it starts pretrained).
+    ``eval_at_start``: on a fresh start, log an evaluation at step 0 first (the
+    starting weights on the same validation set, e.g. when fine-tuning shipped weights).
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -87,6 +90,8 @@ def train(
         return metrics
 
     metrics = {}
+    if eval_at_start and start == 0:
+        print(json.dumps(run_eval(0)))
     model.train()
     bar = tqdm(range(start, steps), initial=start, total=steps, desc="training")
     running, t0 = None, time.time()

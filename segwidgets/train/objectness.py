@@ -9,17 +9,22 @@ import numpy as np
 import torch
 
 from ..nets import ObjectnessNet
-from .data import load_fit_and_validation, make_batch
+from .data import folder_means, load_fit_and_validation, make_batch
 from .losses import batch_iou, map_loss
 
 #: Positive weight of the boundary loss: edge pixels are a few % of a crop.
 BOUNDARY_POS_WEIGHT = 4.0
 
 
-def build_objectness(pretrained=None) -> ObjectnessNet:
-    """A fresh network, its encoder from a torchvision MobileNetV2 state-dict file if given."""
+def build_objectness(pretrained=None, init=None) -> ObjectnessNet:
+    """A network from objectness weights (``init``, safetensors, e.g. the shipped ones) or a fresh one whose
+    encoder comes from a torchvision MobileNetV2 state-dict file (``pretrained``) if given."""
+    from ..core.weights import load_weights
+
     model = ObjectnessNet()
-    if pretrained is not None:
+    if init is not None:
+        load_weights(model, init)
+    elif pretrained is not None:
         model.encoder.load_imagenet(torch.load(pretrained, map_location="cpu", weights_only=True))
     return model
 
@@ -37,7 +42,7 @@ def run(args) -> dict:
 
     torch.set_num_threads(args.threads)
     fit, validation = load_fit_and_validation(args)
-    model = build_objectness(args.pretrained).to(args.device)
+    model = build_objectness(args.pretrained, args.init).to(args.device)
 
     def loss_fn(rng, step):
         images, masks, edges = (t.to(args.device) for t in make_batch(rng, fit, args.batch_size, args.size))
@@ -57,8 +62,11 @@ def run(args) -> dict:
             edge_ious.append(batch_iou(logits[:, 1:], edges))
             lps.append(lp.item())
             lbs.append(lb.item())
-        return {"val_iou": round(torch.cat(ious).mean().item(), 4), "val_edge_iou": round(torch.cat(edge_ious).mean().item(), 4),
-                "val_loss_p": round(float(np.mean(lps)), 4), "val_loss_b": round(float(np.mean(lbs)), 4)}
+        ious = torch.cat(ious).cpu().numpy()
+        return {"val_iou": round(float(ious.mean()), 4), "val_edge_iou": round(torch.cat(edge_ious).mean().item(), 4),
+                "val_loss_p": round(float(np.mean(lps)), 4), "val_loss_b": round(float(np.mean(lbs)), 4),
+                **folder_means(ious, validation, "val_iou")}
 
     return train(model, loss_fn, evaluate, args.out, steps=args.steps, lr=args.lr, eval_every=args.eval_every,
-                 checkpoint_every=args.checkpoint_every, weights_name="objectness.safetensors", resume=not args.restart)
+                 checkpoint_every=args.checkpoint_every, weights_name="objectness.safetensors", resume=not args.restart,
+                 eval_at_start=args.init is not None)

@@ -11,7 +11,9 @@ from segwidgets.core.engine import Engine
 from segwidgets.pipelines import boundary_aware, click  # noqa: F401  (registers the models)
 from segwidgets.data import list_pairs, split_pairs
 from segwidgets.train.__main__ import main
-from segwidgets.train.data import edge_band, load_items, make_batch
+from segwidgets.core.weights import WeightsError
+from segwidgets.train.click import LATE_MAX_ROUNDS, MAX_ROUNDS, max_rounds
+from segwidgets.train.data import Item, edge_band, folder_means, load_items, make_batch, spread_indices
 
 
 @pytest.fixture(scope="module")
@@ -89,6 +91,49 @@ def test_click_training_can_start_from_objectness_weights(dataset, tmp_path):
     assert main(["click", "--out", str(tmp_path / "c"), "--init", str(tmp_path / "o" / "objectness.safetensors"), *common]) == 0
     with pytest.raises(SystemExit):
         main(["click", "--out", str(tmp_path / "c2"), "--init", str(tmp_path / "missing.safetensors"), *common])
+
+
+@pytest.mark.parametrize("model", ["objectness", "click"])
+def test_fine_tuning_starts_from_weights_logs_them_at_step_0_and_resumes(dataset, tmp_path, model):
+    """``--init-from`` loads a network's own weights (the shipped ones in practice), the log's first line is
+    those weights on the validation set, and ``--resume`` goes on from the checkpoint (an error without one)."""
+    root, pretrained = dataset
+    common = ["--data", str(root), "--size", "64", "--batch-size", "2", "--eval-every", "1", "--threads", "1",
+              "--device", "cpu", "--pretrained", str(pretrained)]
+    main([model, "--out", str(tmp_path / "first"), "--steps", "1", *common])
+    start = tmp_path / "first" / f"{model}.safetensors"
+    out = tmp_path / "tuned"
+    with pytest.raises(SystemExit):
+        main([model, "--out", str(out), "--resume", "--steps", "1", *common])
+    assert main([model, "--out", str(out), "--init-from", str(start), "--steps", "1", *common]) == 0
+    first = json.loads((tmp_path / "first" / "log.jsonl").read_text().splitlines()[-1])
+    log = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
+    assert [entry["step"] for entry in log] == [0, 1]
+    key = "val_iou" if model == "objectness" else "val_iou@3"
+    assert log[0][key] == pytest.approx(first[key], abs=0.02)  # the starting weights, re-scored (fp16 file)
+    assert log[0][f"{key}_discs"] == log[0][key]  # one folder: its mean is the mean
+    assert main([model, "--out", str(out), "--resume", "--steps", "2", *common]) == 0
+    log = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
+    assert [entry["step"] for entry in log] == [0, 1, 2]
+
+
+def test_objectness_init_from_refuses_other_weights(dataset, tmp_path):
+    root, pretrained = dataset
+    common = ["--data", str(root), "--size", "64", "--batch-size", "2", "--threads", "1", "--device", "cpu",
+              "--steps", "1", "--pretrained", str(pretrained)]
+    main(["click", "--out", str(tmp_path / "c"), *common])
+    with pytest.raises(WeightsError, match="does not match ObjectnessNet"):
+        main(["objectness", "--out", str(tmp_path / "o"), "--init-from", str(tmp_path / "c" / "click.safetensors"), *common])
+
+
+def test_validation_helpers_spread_over_folders_and_group_by_folder():
+    assert spread_indices(5, 10).tolist() == [0, 1, 2, 3, 4]
+    picked = spread_indices(100, 4)
+    assert picked.tolist() == [0, 33, 66, 99]
+    items = [Item(None, None, (0, 0, 1, 1), name) for name in ("a/1", "a/2", "b/1")]
+    assert folder_means([0.5, 1.0, 0.2], items, "iou") == {"iou_a": 0.75, "iou_b": 0.2}
+    assert [max_rounds(s, 10) for s in (0, 4, 5, 9)] == [MAX_ROUNDS, MAX_ROUNDS, LATE_MAX_ROUNDS, LATE_MAX_ROUNDS]
+    assert LATE_MAX_ROUNDS > MAX_ROUNDS
 
 
 @pytest.fixture(scope="module")
