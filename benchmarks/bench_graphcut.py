@@ -2,9 +2,11 @@
 
 On each image: a box around the ground-truth object (5% padding), 5 iterations
 for both methods. Prints mean IoU, median seconds per image and per iteration
-(seconds per image / iterations, set-up included), and the speed ratio.
+(seconds per image / iterations, set-up included), and the speed ratio; then
+max-flow solvers on the same graphs (the exact full-resolution cuts of every
+iteration on ``--solver-images`` images spread over the set).
 
-    python benchmarks/bench_graphcut.py [--data DIR] [--limit N] [--json PATH]
+    python benchmarks/bench_graphcut.py [--data DIR] [--limit N] [--with-exact] [--solver-images N] [--json PATH]
 """
 from __future__ import annotations
 
@@ -19,7 +21,8 @@ from _common import SHARED_DATA, parser, print_table, require_peer, write_json  
 from segwidgets.core.image import as_rgb_image, box_from_mask  # noqa: E402
 from segwidgets.data import list_pairs, load_mask  # noqa: E402
 from segwidgets.eval import iou  # noqa: E402
-from segwidgets.graphcut import fill_holes, graph_cut  # noqa: E402
+from segwidgets.graphcut import GraphCutSettings, GraphCutSolver, fill_holes, graph_cut  # noqa: E402
+import _maxflow_peers  # noqa: E402
 
 
 def run_opencv(cv2, image, box, iterations):
@@ -44,6 +47,8 @@ def main(argv=None):
     p.add_argument("--iterations", type=int, default=5)
     p.add_argument("--padding", type=float, default=0.05, help="box padding as a fraction of the object's size")
     p.add_argument("--with-exact", action="store_true", help="also run multiscale=False (full-resolution cuts)")
+    p.add_argument("--solver-images", type=int, default=12,
+                   help="images (spread over the set) whose exact cuts the max-flow solvers are timed on; 0: none")
     args = p.parse_args(argv)
     cv2 = require_peer("cv2", "this benchmark's peer, OpenCV's grabCut,")
 
@@ -94,8 +99,35 @@ def main(argv=None):
     print(f"\ntime per iteration, ours / OpenCV: {1 / figures['speedup']:.3f} (OpenCV is {figures['speedup']:.2f}x slower; target: ours <= 0.2)")
     print(f"median per-image speed ratio OpenCV/ours: {figures['median_per_image_speedup']:.2f}")
     print(f"mean IoU, ours - OpenCV: {figures['iou_difference']:+.4f} (target: >= 0)")
+    if args.solver_images:
+        figures["solvers"] = solver_table(pairs, args)
     write_json(args.json, figures)
     return figures
+
+
+def solver_table(pairs, args) -> dict:
+    """Time each max-flow solver on the same graphs: the exact cut of every iteration of
+    a multiscale=False run on ``args.solver_images`` images."""
+    step = max(1, len(pairs) // args.solver_images)
+    sequences = []
+    for image_path, mask_path in pairs[::step][: args.solver_images]:
+        target, _ = load_mask(mask_path)
+        if not target.any():
+            continue
+        solver = GraphCutSolver(as_rgb_image(image_path), box=box_from_mask(target, args.padding),
+                                settings=GraphCutSettings(multiscale=False, max_iterations=args.iterations, tolerance=0))
+        graphs = []
+        for _ in range(args.iterations):
+            solver.step()
+            graphs.append(solver.last_graph)
+        sequences.append(graphs)
+    rows = _maxflow_peers.compare(sequences)
+    nodes = [g[0].n_nodes for g in sequences]
+    print(f"\nmax-flow solvers on the same graphs: {len(sequences)} images x {args.iterations} iterations, "
+          f"median {int(np.median(nodes))} nodes (free pixels)")
+    print_table(["solver", "cuts", "median build s", "median solve s", "median total s", "worst energy gap"], rows)
+    return {row[0]: {"cuts": row[1], "median_build_seconds": row[2], "median_solve_seconds": row[3],
+                     "median_seconds": row[4], "worst_relative_energy_gap": row[5]} for row in rows}
 
 
 if __name__ == "__main__":

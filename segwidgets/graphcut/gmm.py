@@ -49,6 +49,10 @@ def color_features(colors: np.ndarray, dtype=np.float32) -> np.ndarray:
     return out
 
 
+#: From this many pixels on, :func:`unique_colors` uses a lookup table over all 2^24 colours instead of a sort.
+_LOOKUP_MIN_PIXELS = 2_000_000
+
+
 def unique_colors(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Distinct colours of an RGB image and each pixel's colour index.
 
@@ -62,14 +66,22 @@ def unique_colors(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """
     key = (image[..., 0].astype(np.int32) << 16) | (image[..., 1].astype(np.int32) << 8) | image[..., 2]
     key = key.reshape(-1)
-    order = np.argsort(key, kind="stable")  # radix sort for int32: fast
-    ordered = key[order]
-    first = np.empty(len(key), bool)
-    first[0] = True
-    np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
-    keys = ordered[first]
-    index = np.empty(len(key), np.int32)
-    index[order] = np.cumsum(first) - 1
+    if len(key) >= _LOOKUP_MIN_PIXELS:
+        # Large images: count every 24-bit colour and look each pixel's index up, O(pixels)
+        # (a sort of 12 M keys took over a second); the tables cost ~200 MB for a moment.
+        present = np.bincount(key, minlength=1 << 24) > 0
+        keys = np.flatnonzero(present).astype(np.int32)
+        lookup = np.cumsum(present, dtype=np.int32) - 1
+        index = lookup[key]
+    else:
+        order = np.argsort(key, kind="stable")  # radix sort for int32
+        ordered = key[order]
+        first = np.empty(len(key), bool)
+        first[0] = True
+        np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+        keys = ordered[first]
+        index = np.empty(len(key), np.int32)
+        index[order] = np.cumsum(first) - 1
     colors = np.stack([(keys >> 16) & 255, (keys >> 8) & 255, keys & 255], 1).astype(np.uint8)
     return colors, index.reshape(image.shape[:2])
 

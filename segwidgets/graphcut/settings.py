@@ -47,6 +47,11 @@ class GraphCutSettings:
     tolerance : float >= 0
         Stop once, at full resolution, the fraction of free pixels that changed
         label falls below it; 0 runs exactly ``max_iterations``.
+    max_pixels : int >= 1 or None
+        :func:`graph_cut` on a larger image iterates at a working resolution of
+        whole-pixel blocks under this many pixels, then makes one exact cut at full
+        resolution in a band along the edge (``trace.working_trace`` holds the
+        working-resolution iterations). None: always full resolution.
     """
 
     pairwise: str | None = None
@@ -60,6 +65,7 @@ class GraphCutSettings:
     seed: int = 0
     max_iterations: int = 10
     tolerance: float = 1e-3
+    max_pixels: int | None = 1_500_000
 
     def __post_init__(self):
         problems = []
@@ -81,6 +87,8 @@ class GraphCutSettings:
             problems.append(f"max_iterations must be an integer >= 0, got {self.max_iterations}")
         if not self.tolerance >= 0:
             problems.append(f"tolerance must be >= 0, got {self.tolerance}")
+        if self.max_pixels is not None and (int(self.max_pixels) != self.max_pixels or self.max_pixels < 1):
+            problems.append(f"max_pixels must be an integer >= 1 or None, got {self.max_pixels}")
         if problems:
             raise ValueError("invalid graph-cut settings: " + "; ".join(problems))
         for name in ("gamma", "beta", "prior_weight", "min_variance", "tolerance"):
@@ -88,6 +96,8 @@ class GraphCutSettings:
         for name in ("n_components", "seed", "max_iterations"):
             object.__setattr__(self, name, int(getattr(self, name)))
         object.__setattr__(self, "multiscale", bool(self.multiscale))
+        if self.max_pixels is not None:
+            object.__setattr__(self, "max_pixels", int(self.max_pixels))
 
     @classmethod
     def field_names(cls) -> tuple[str, ...]:

@@ -130,6 +130,12 @@ class GraphCutTrace:
         The prior probability map, if one was blended in.
     refinement : (H, W) float32 or None
         The refinement map of the boundary-aware term, if one was given.
+    working_trace : GraphCutTrace or None
+        On an image over ``settings.max_pixels`` pixels: the iterations at the working
+        resolution (``working_scale`` x ``working_scale`` pixel blocks); this trace then
+        holds the full-resolution cut in a band along their edge. None otherwise.
+    working_scale : int
+        Block side of ``working_trace`` (1 when there is none).
     """
 
     initial_mask: np.ndarray
@@ -144,6 +150,8 @@ class GraphCutTrace:
     image: np.ndarray | None = field(default=None, repr=False)
     prior: np.ndarray | None = field(default=None, repr=False)
     refinement: np.ndarray | None = field(default=None, repr=False)
+    working_trace: "GraphCutTrace | None" = field(default=None, repr=False)
+    working_scale: int = 1
 
     def __post_init__(self):
         # Let each state derive its maps (state.unary, ...) from this trace's image and settings.

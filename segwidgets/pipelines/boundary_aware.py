@@ -31,7 +31,7 @@ from ..core.crops import CropWindow
 from ..core.engine import get_default_engine
 from ..core.image import as_box, as_point, as_rgb_image
 from ..graphcut import GraphCutSettings, GraphCutTrace
-from .refine import Refinement, Seeds, refine_with_graph_cut
+from .refine import MAX_CUT_PIXELS, Refinement, Seeds, refine_with_graph_cut
 
 #: Images whose pixel values vary less than this (standard deviation, levels) have nothing to segment.
 BLANK_STD = 2.0
@@ -91,7 +91,11 @@ class BoundaryAwareResult:
         Every crop the networks saw, first to last.
     trace : GraphCutTrace or None
         The graph-cut iterations, in ``crop`` coordinates (``trace[i].mask`` is
-        the crop-sized mask); None when the graph cut was skipped.
+        the crop-sized mask, or a mask of ``trace_scale`` x ``trace_scale`` pixel
+        blocks for large crops); None when the graph cut was skipped.
+    trace_scale : int
+        1, or the block side the graph cut worked at on a large crop (over
+        ``pipelines.refine.MAX_CUT_PIXELS`` pixels, e.g. a 12 MP photo).
     timings : dict
         Seconds spent in "locate", "networks", "graph_cut" and "total".
     warnings : tuple of str
@@ -110,6 +114,7 @@ class BoundaryAwareResult:
     trace: GraphCutTrace | None
     timings: dict
     warnings: tuple[str, ...] = ()
+    trace_scale: int = 1
 
     def crop_slices(self) -> tuple[slice, slice]:
         """``(rows, cols)`` slices of the crop, e.g. ``image[result.crop_slices()]``."""
@@ -232,7 +237,7 @@ def expand_crop(engine, image: np.ndarray, object_box, net_size: int = 224, marg
 
 def refine_crop(image: np.ndarray, window: CropWindow, probability: np.ndarray, boundary: np.ndarray, box=None,
            point=None, band: float | None = None, settings: GraphCutSettings | None = None,
-           callback=None) -> Refinement:
+           callback=None, max_cut_pixels: int | None = MAX_CUT_PIXELS) -> Refinement:
     """Step 3: the shared graph-cut refinement on the crop's pixels.
 
     ``probability`` and ``boundary`` are (H_r, W_r) maps on ``window.region``; a
@@ -251,7 +256,7 @@ def refine_crop(image: np.ndarray, window: CropWindow, probability: np.ndarray, 
     band_px = None if band is None else max(3.0, band * max(probability.shape))
     return refine_with_graph_cut(
         image[y0:y1, x0:x1], probability, boundary, Seeds(on_point, outside_box & ~on_point),
-        settings or DEFAULT_GRAPH_CUT, band_px=band_px, callback=callback,
+        settings or DEFAULT_GRAPH_CUT, band_px=band_px, callback=callback, max_pixels=max_cut_pixels,
     )
 
 
@@ -271,6 +276,7 @@ def segment_object(
     refine: bool = True,
     band: float | None = None,
     settings: GraphCutSettings | None = None,
+    max_cut_pixels: int | None = MAX_CUT_PIXELS,
     callback=None,
 ) -> BoundaryAwareResult:
     """Segment one object with the boundary-aware method (:func:`locate`, :func:`expand_crop`, :func:`refine_crop`).
@@ -308,6 +314,10 @@ def segment_object(
     settings : GraphCutSettings, optional
         Graph-cut parameters; default :data:`DEFAULT_GRAPH_CUT` (combined pairwise term,
         prior weight 0.7, gamma 10, beta 1, at most 5 iterations).
+    max_cut_pixels : int or None
+        Crops with more pixels are refined at a reduced working resolution and the
+        mask brought back to full resolution (see ``pipelines.refine``); None: always
+        at full resolution (slow on 12 MP photos).
     callback : callable, optional
         ``callback(state)`` after each graph-cut iteration.
 
@@ -352,10 +362,10 @@ def segment_object(
 
     t0 = time.perf_counter()
     net_region = p_region > 0.5
-    mask_region, trace = net_region, None
+    mask_region, trace, trace_scale = net_region, None, 1
     if refine:
-        refined = refine_crop(image, window, p_region, b_region, box, point, band, settings, callback)
-        mask_region, trace = refined.mask, refined.trace
+        refined = refine_crop(image, window, p_region, b_region, box, point, band, settings, callback, max_cut_pixels)
+        mask_region, trace, trace_scale = refined.mask, refined.trace, refined.scale
         notes += refined.notes
     timings["graph_cut"] = time.perf_counter() - t0
 
@@ -366,7 +376,7 @@ def segment_object(
         mask=window.paste(mask_region), probability=window.paste(p_region), boundary=window.paste(b_region),
         refinement=window.paste(p_region * b_region), net_mask=window.paste(net_region),
         object_box=tuple(int(v) for v in object_box), source=source, crop=window.region,
-        crop_history=tuple(steps), trace=trace, timings=timings, warnings=tuple(notes),
+        crop_history=tuple(steps), trace=trace, timings=timings, warnings=tuple(notes), trace_scale=trace_scale,
     )
 
 

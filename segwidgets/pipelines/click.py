@@ -23,7 +23,7 @@ from ..core.engine import get_default_engine
 from ..core.history import History
 from ..core.image import as_mask, as_rgb_image
 from ..graphcut import GraphCutSettings, GraphCutTrace
-from .refine import Seeds, refine_with_graph_cut
+from .refine import MAX_CUT_PIXELS, Seeds, refine_with_graph_cut
 
 MODEL_NAME = "click"
 
@@ -54,6 +54,10 @@ class ClickResult:
     trace_box : (x0, y0, x1, y1) int or None
         Where the graph cut ran: the part of the crop around the pixels it could change.
     refined : bool
+    trace_scale : int
+        1, or the block side the graph cut worked at when the crop was large (over
+        ``pipelines.refine.MAX_CUT_PIXELS`` pixels, e.g. on a 12 MP photo): the trace's
+        pixels are then ``trace_scale`` x ``trace_scale`` blocks of ``trace_box``.
     timings : dict
         Seconds in "network", "graph_cut" and "total".
     """
@@ -70,6 +74,7 @@ class ClickResult:
     trace_box: tuple[int, int, int, int] | None
     refined: bool
     timings: dict
+    trace_scale: int = 1
 
 
 class ClickPredictor:
@@ -99,15 +104,21 @@ class ClickPredictor:
     window_margin : float
         The graph cut runs on the box around the pixels it may change, grown by
         this fraction of the crop's longest side.
+    max_cut_pixels : int or None
+        Crops with more pixels are refined at a reduced working resolution and the
+        mask brought back to full resolution (see ``pipelines.refine``); None: always
+        at full resolution (slow on 12 MP photos).
     """
 
     def __init__(self, engine=None, net_size: int = 224, zoom: float = 1.4, refine: bool = True, band: float = 0.04,
-                 settings: GraphCutSettings | None = None, click_radius: int = 3, window_margin: float = 0.05):
+                 settings: GraphCutSettings | None = None, click_radius: int = 3, window_margin: float = 0.05,
+                 max_cut_pixels: int | None = MAX_CUT_PIXELS):
         self.engine = engine or get_default_engine()
         self.net_size, self.zoom, self.refine, self.band = net_size, zoom, refine, band
         self.settings = settings or DEFAULT_GRAPH_CUT
         self.click_radius = click_radius
         self.window_margin = window_margin
+        self.max_cut_pixels = max_cut_pixels
         self._image = None
 
     @property
@@ -183,10 +194,11 @@ class ClickPredictor:
         t_net = time.perf_counter() - t_start
 
         net_region = keep_clicked_components(p > 0.5, clicks, (x0, y0))
-        mask_region, trace, trace_box = net_region, None, None
+        mask_region, trace, trace_box, trace_scale = net_region, None, None, 1
         t0 = time.perf_counter()
         if self.refine:
-            mask_region, trace, trace_box = self._refine(image[y0:y1, x0:x1], p, b, net_region, clicks, (x0, y0))
+            mask_region, trace, trace_box, trace_scale = self._refine(image[y0:y1, x0:x1], p, b, net_region, clicks,
+                                                                      (x0, y0))
         t_cut = time.perf_counter() - t0
 
         return ClickResult(
@@ -194,6 +206,7 @@ class ClickPredictor:
             boundary=window.paste(b), refinement=window.paste(p * b), crop=window.region, window=window,
             clicks=clicks, trace=trace, trace_box=trace_box, refined=trace is not None,
             timings={"network": t_net, "graph_cut": t_cut, "total": time.perf_counter() - t_start},
+            trace_scale=trace_scale,
         )
 
     def click_discs(self, clicks, shape, origin=(0, 0)) -> tuple[np.ndarray, np.ndarray]:
@@ -214,12 +227,13 @@ class ClickPredictor:
         refined = refine_with_graph_cut(
             image, p, b, Seeds(pos, neg), self.settings, band_px=max(3.0, self.band * max(p.shape)),
             network_mask=net_region, empty_start="seeds", window_margin=self.window_margin,
+            max_pixels=self.max_cut_pixels,
         )
         if refined.trace is None:
-            return refined.mask, None, None
+            return refined.mask, None, None, 1
         mask = keep_clicked_components((refined.mask | pos) & ~neg, clicks, origin)
         wx0, wy0, wx1, wy1 = refined.window
-        return mask, refined.trace, (origin[0] + wx0, origin[1] + wy0, origin[0] + wx1, origin[1] + wy1)
+        return mask, refined.trace, (origin[0] + wx0, origin[1] + wy0, origin[0] + wx1, origin[1] + wy1), refined.scale
 
 
 def keep_clicked_components(mask: np.ndarray, clicks, origin=(0, 0)) -> np.ndarray:

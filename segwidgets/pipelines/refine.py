@@ -14,9 +14,13 @@ import numpy as np
 from scipy import ndimage
 
 from ..graphcut import GraphCutSettings, GraphCutTrace, fill_holes, graph_cut
+from ..graphcut.resolution import block_mean, upscale_mask, working_scale
 
 #: The graph-cut window keeps at least this many pixels around what may change (colour context).
 MIN_WINDOW_MARGIN = 8
+#: A graph-cut window larger than this many pixels is cut at a reduced working resolution
+#: (whole-pixel block averages) and its mask brought back to full resolution (12 MP photos).
+MAX_CUT_PIXELS = 600_000
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,10 @@ class Refinement:
         The graph-cut iterations, in the coordinates of ``window``; None when skipped.
     window : (x0, y0, x1, y1) int or None
         Where the graph cut ran, in pixels of the input arrays.
+    scale : int
+        The trace's pixels are ``scale`` x ``scale`` blocks of input pixels (1: full
+        resolution; more when the input had over ``max_pixels`` pixels). ``window`` is in
+        input pixels either way.
     notes : tuple of str
         What the caller may want to warn about: the network saw no object (the cut
         started from the seeds), or the cut could not run (no colours to learn from).
@@ -49,6 +57,7 @@ class Refinement:
     trace: GraphCutTrace | None = field(repr=False)
     window: tuple[int, int, int, int] | None
     notes: tuple[str, ...] = ()
+    scale: int = 1
 
 
 def uncertain_region(probability: np.ndarray, band_px: float | None, low: float = 0.2, high: float = 0.8) -> np.ndarray:
@@ -84,6 +93,7 @@ def refine_with_graph_cut(
     network_mask: np.ndarray | None = None,
     empty_start: str = "allowed",
     window_margin: float | None = None,
+    max_pixels: int | None = MAX_CUT_PIXELS,
     callback=None,
 ) -> Refinement:
     """Refine a network's object probability with the iterated graph cut.
@@ -116,6 +126,14 @@ def refine_with_graph_cut(
         Run the cut only on the box around the pixels that may change, grown by this
         fraction of the image's longest side (at least :data:`MIN_WINDOW_MARGIN` px):
         cheaper for small objects, and the colour models stay local. None: the whole input.
+    max_pixels : int or None
+        Inputs with more pixels are refined at a working resolution of ``scale`` x ``scale``
+        pixel blocks (the smallest whole ``scale`` that brings them under ``max_pixels``):
+        the image and maps become block means, a block is a background seed where all its
+        pixels are and an object seed where any is (a click's disc stays a seed). The mask
+        is brought back to full resolution by interpolation, with the full-resolution seeds
+        re-imposed; ``Refinement.scale`` says the trace's pixels are blocks. None: always
+        full resolution.
     callback : callable, optional
         ``callback(state)`` after each graph-cut iteration.
 
@@ -134,6 +152,12 @@ def refine_with_graph_cut(
         raise ValueError("object and background seeds overlap; decide which wins before refining")
     if empty_start not in ("allowed", "seeds"):
         raise ValueError(f"empty_start must be 'allowed' or 'seeds', got {empty_start!r}")
+    scale = working_scale((0, 0, w, h), max_pixels)
+    if scale > 1:
+        return _refine_at_working_resolution(
+            image, probability, boundary, seeds, scale, band_px, network_mask, settings=settings,
+            empty_start=empty_start, window_margin=window_margin, callback=callback,
+        )
     net = (probability > 0.5 if network_mask is None else network_mask) & ~bg
     notes = ()
     if net.any() or empty_start == "seeds":
@@ -161,6 +185,28 @@ def refine_with_graph_cut(
     mask = start.copy()
     mask[rows, cols] = trace.final_mask
     return Refinement(fill_holes(mask), trace, window, notes)
+
+
+def _refine_at_working_resolution(image, probability, boundary, seeds, scale, band_px, network_mask, **options):
+    """:func:`refine_with_graph_cut` on ``scale`` x ``scale`` block means of the inputs, its mask
+    brought back to full resolution with the full-resolution seeds re-imposed."""
+    h, w = probability.shape
+    fg = np.zeros((h, w), bool) if seeds.object is None else seeds.object
+    bg = np.zeros((h, w), bool) if seeds.background is None else seeds.background
+    small_fg = block_mean(fg, scale) > 0  # a click's disc stays a seed
+    small_bg = (block_mean(bg, scale) == 1) & ~small_fg  # blocks the seeds only partly cover are free
+    net = probability > 0.5 if network_mask is None else network_mask
+    small = refine_with_graph_cut(
+        block_mean(image, scale), block_mean(probability, scale), block_mean(boundary, scale),
+        Seeds(small_fg, small_bg), band_px=None if band_px is None else max(1.0, band_px / scale),
+        network_mask=block_mean(net, scale) > 0.5, max_pixels=None, **options,
+    )
+    mask = (upscale_mask(small.mask, scale, (h, w)) | fg) & ~bg
+    window = None
+    if small.window is not None:
+        x0, y0, x1, y1 = small.window
+        window = (x0 * scale, y0 * scale, min(w, x1 * scale), min(h, y1 * scale))
+    return Refinement(mask, small.trace, window, small.notes, scale)
 
 
 def _window(movable: np.ndarray, margin: float | None) -> tuple[int, int, int, int]:

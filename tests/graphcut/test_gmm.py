@@ -71,10 +71,19 @@ def test_weighted_sums_equal_repeated_pixels(rng):
     np.testing.assert_allclose(weighted, repeated)
 
 
-def test_unique_colors_round_trip(rng):
+@pytest.mark.parametrize("lookup", [False, True])
+def test_unique_colors_round_trip(rng, monkeypatch, lookup):
+    """Both ways (a sort for small images, a 2^24 lookup table for large ones) give the
+    sorted distinct colours and each pixel's index."""
+    import segwidgets.graphcut.gmm as gmm
+
+    monkeypatch.setattr(gmm, "_LOOKUP_MIN_PIXELS", 1 if lookup else 10**9)
     image = rng.integers(0, 4, (20, 30, 3)).astype(np.uint8) * 60
+    image[0, 0] = (255, 255, 255)  # the largest key
     colors, index = unique_colors(image)
-    assert len(colors) == len(np.unique(image.reshape(-1, 3), axis=0))
+    expected = np.unique(image.reshape(-1, 3), axis=0)
+    np.testing.assert_array_equal(colors, expected)
+    assert index.dtype == np.int32
     np.testing.assert_array_equal(colors[index], image)
 
 

@@ -4,7 +4,7 @@ import pytest
 
 from segwidgets.eval.metrics import iou
 from segwidgets.graphcut import GraphCutSettings
-from segwidgets.pipelines.refine import Seeds, refine_with_graph_cut, uncertain_region
+from segwidgets.pipelines.refine import MAX_CUT_PIXELS, Seeds, refine_with_graph_cut, uncertain_region, working_scale
 
 from ..conftest import noisy_disc
 
@@ -70,3 +70,32 @@ def test_window_confines_the_cut_to_what_may_change():
     assert refined.trace.final_mask.shape == (y1 - y0, x1 - x0)
     assert 0 < x0 and x1 < 200 and 0 < y0 and y1 < 160  # a box around the disc's edge, not the image
     assert iou(refined.mask, disc) > iou(p > 0.5, disc)
+
+
+def test_working_scale_is_the_smallest_whole_block_under_the_cap():
+    assert working_scale((0, 0, 100, 80), None) == 1
+    assert working_scale((0, 0, 100, 80), 8000) == 1
+    assert working_scale((0, 0, 100, 80), 7999) == 2
+    assert working_scale((0, 0, 4000, 3000), MAX_CUT_PIXELS) == 5  # 12 MP -> 800 x 600 blocks
+
+
+def test_large_inputs_are_cut_at_a_working_resolution_close_to_the_full_one():
+    """A disc 4x the usual size cut at 2x2 and 3x3 blocks: IoU with the full-resolution
+    cut >= 0.98, seeds kept pixel-exact, the window in input pixels, the trace on blocks."""
+    image, disc = noisy_disc(h=320, w=400, radius=88, noise=6.0)
+    p, b = shifted_disc_probability(disc, shift=8)
+    seeds = np.zeros_like(disc)
+    seeds[150:153, 190:193] = True  # a click's disc, smaller than a block
+    strip = np.zeros_like(disc)
+    strip[:, 195:197] = True  # a 2-px background scribble through the object
+    strip[150:153] = False
+    full = refine_with_graph_cut(image, p, b, Seeds(seeds, strip), SETTINGS, band_px=20, max_pixels=None)
+    assert full.scale == 1 and full.trace.final_mask.shape == (320, 400)
+    for max_pixels, scale in ((40_000, 2), (15_000, 3)):
+        small = refine_with_graph_cut(image, p, b, Seeds(seeds, strip), SETTINGS, band_px=20, max_pixels=max_pixels)
+        assert small.scale == scale
+        assert small.trace.final_mask.shape == (-(-320 // scale), -(-400 // scale))
+        assert small.mask.shape == disc.shape and small.window == (0, 0, 400, 320)
+        assert small.mask[seeds].all() and not small.mask[strip].any()  # full-resolution seeds re-imposed
+        assert iou(small.mask, full.mask) >= 0.98
+        assert iou(small.mask, disc) >= iou(p > 0.5, disc) + 0.05  # it still corrects the network
