@@ -1,8 +1,9 @@
 """Jupyter widgets: the only layer that imports ipywidgets / ipycanvas / ipyevents.
 
 Views only: ``base`` (the view base: status, keep-state-on-error, view menu,
-opacity, save/load, click / brush-stroke / box-drag interactions, redraw on a new
-view), ``canvas`` (the drawing surface), ``click_segmenter``,
+opacity, save/load, click / brush-stroke / box-drag interactions, Ctrl+Z / Ctrl+Shift+Z,
+redraw on a new view), ``canvas`` (the drawing surface: layers, pointer and key events, zoom
+and pan), ``click_segmenter``,
 ``iteration_slider``, ``trimap_painter``, ``matte_viewer``, ``query_finder`` and
 ``segment_explorer``. They call pipelines and draw with ``segwidgets.render``; no
 math happens here.
@@ -11,6 +12,7 @@ The widget classes load on first access.
 _LAZY = {
     "ImageCanvas": "canvas",
     "PointerEvent": "canvas",
+    "KeyEvent": "canvas",
     "ImageView": "base",
     "MapView": "base",
     "WidgetBase": "base",

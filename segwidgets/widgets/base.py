@@ -29,7 +29,7 @@ import numpy as np
 from ..core.annotations import Annotations, load_annotations, save_annotations
 from ..core.strokes import Stroke
 from ..render import colorbar, encode_png, value_range
-from .canvas import ImageCanvas, PointerEvent, show_status, status_text
+from .canvas import ImageCanvas, KeyEvent, PointerEvent, show_status, status_text
 
 INTERACTIONS = ("click", "stroke", "box")
 #: What a stroke paints by default: left button foreground, right button (or shift) background.
@@ -109,6 +109,10 @@ class WidgetBase(widgets.VBox):
 class ImageView(WidgetBase):
     """A widget over one image: canvas, view menu, opacity, pointer interactions, save/load.
 
+    With the pointer over the image: the wheel zooms, a drag with the middle button (or with Alt
+    held) pans, Escape shows the whole image, and in widgets with ``undo``/``redo`` methods
+    Ctrl+Z undoes and Ctrl+Shift+Z redoes (Cmd on a Mac).
+
     Parameters
     ----------
     image : (H, W, 3) uint8 RGB array, PIL image or path.
@@ -165,6 +169,7 @@ class ImageView(WidgetBase):
         self._stroke: Stroke | None = None
         self._box_start: tuple[float, float] | None = None
         self.canvas.on_pointer(self._on_pointer)
+        self.canvas.on_key(self._on_key)
         super().__init__(children=[widgets.HBox(toolbar), self.canvas], status=self.canvas.status)
 
     # -- what subclasses provide -------------------------------------------------------
@@ -249,7 +254,13 @@ class ImageView(WidgetBase):
         self.draw()
         self.show_status(f"loaded {os.fspath(path)}" + (f"; {note}" if note else ""))
 
-    # -- pointer interactions ----------------------------------------------------------
+    # -- keys and pointer interactions ----------------------------------------------------
+    def _on_key(self, key: KeyEvent) -> None:
+        if (key.ctrl or key.meta) and key.key.lower() == "z":
+            action = getattr(self, "redo" if key.shift else "undo", None)
+            if action is not None:
+                action()
+
     def _on_pointer(self, event: PointerEvent) -> None:
         if self.interaction == "click":
             self._click(event)
@@ -335,7 +346,7 @@ class ImageView(WidgetBase):
         def draw():
             layer = canvas.layer("preview")
             layer.stroke_style = "#facc15"
-            layer.line_width = 2
+            layer.line_width = 2 / canvas.zoom  # 2 screen pixels at any zoom
             layer.stroke_rect(x0, y0, x1 - x0, y1 - y0)
 
         canvas.set_marks("preview", draw)

@@ -148,3 +148,33 @@ def test_the_ipycanvas_adapter_sends_what_put_image_data_sends(sent):
     ours = sent[-1]
     assert ours[0] == theirs[0]  # same command and arguments
     assert ours[1] == [png] and theirs[1][0].startswith(b"\x89PNG")  # one buffer: our bytes, unchanged
+
+
+def test_ctrl_z_and_ctrl_shift_z_call_undo_and_redo_where_a_view_has_them():
+    class Editing(Recorder):
+        def undo(self):
+            self.seen.append("undo")
+
+        def redo(self):
+            self.seen.append("redo")
+
+    def key(view, key, **modifiers):
+        view.canvas._handle_dom_event({"type": "keydown", "key": key, **modifiers})
+
+    view = Editing(image())
+    key(view, "z", ctrlKey=True)
+    key(view, "Z", ctrlKey=True, shiftKey=True)
+    key(view, "z", metaKey=True)
+    key(view, "y", ctrlKey=True)
+    assert view.seen == ["undo", "redo", "undo"]
+    plain = Recorder(image())                          # no undo: the keys do nothing
+    key(plain, "z", ctrlKey=True)
+    assert plain.seen == []
+
+
+def test_a_stroke_on_a_zoomed_view_is_in_image_pixels(sent):
+    view = Recorder(image(400, 800), interaction="stroke", max_display_size=400)  # display at 1/2
+    view.canvas.zoom_at(2, 0, 0)                       # from 1/2 to 1 canvas px per image px
+    feed(view, "mousedown", 10, 20)
+    feed(view, "mouseup", 30, 20)
+    assert view.seen[-1][1].points == ((10.0, 20.0), (30.0, 20.0))

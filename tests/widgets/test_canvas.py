@@ -127,3 +127,129 @@ def test_status_text_is_the_plain_line():
     canvas.show_status("a <b> & 'c' failed", error=True)
     assert "<span" in canvas.status.value
     assert canvas.status_text == "a <b> & 'c' failed"
+
+
+def wheel(canvas, x, y, delta):
+    h, w = canvas.display_size
+    canvas._handle_dom_event({"type": "wheel", "deltaY": delta, "relativeX": x, "relativeY": y,
+                              "boundingRectWidth": w, "boundingRectHeight": h})
+
+
+def test_wheel_zoom_and_drag_pan_keep_clicks_on_image_pixels(sent):
+    canvas = ImageCanvas(big_image())                  # 2048 x 1024 shown at 1024 x 512: 2 image px per canvas px
+    seen = []
+    canvas.on_pointer(seen.append)
+    wheel(canvas, 400, 200, -100)                      # one step in, about the pointer
+    assert canvas.zoom == pytest.approx(1.25)
+    assert canvas.to_image_xy(400, 200) == pytest.approx((800.0, 400.0))  # the point under the pointer stays
+    canvas._handle_dom_event(event("mousedown", 400, 200, button=1))     # middle-button drag: pan
+    canvas._handle_dom_event(event("mousemove", 350, 175))
+    canvas._handle_dom_event(event("mouseup", 300, 150, button=1))             # the last moves were throttled
+    assert seen == []                                  # view drags are not pointer events
+    # the picture moved 100 and 50 canvas px left and up: 100 / 1.25 / 0.5 = 160 and 80 image px
+    canvas._handle_dom_event(event("mousedown", 400, 200))
+    (click,) = seen
+    assert (click.x, click.y) == pytest.approx((960.0, 480.0)) and click.inside
+    canvas._handle_dom_event(event("mousedown", 400, 200, altKey=True))  # alt + left drag pans too
+    canvas._handle_dom_event(event("mousemove", 500, 200))
+    canvas._handle_dom_event(event("mouseleave", 500, 200))
+    assert len(seen) == 1 and canvas.to_image_xy(400, 200) == pytest.approx((800.0, 480.0))
+    canvas._handle_dom_event({"type": "keydown", "key": "Escape"})
+    assert canvas.view == canvas.display and canvas.zoom == 1.0
+    canvas._handle_dom_event(event("mousedown", 400, 200))
+    assert (seen[-1].x, seen[-1].y) == (800.0, 400.0)
+
+
+def test_zoom_and_pan_limits():
+    canvas = ImageCanvas(big_image())
+    wheel(canvas, 10, 10, 100)                         # out of the whole view: nothing to do
+    assert canvas.view == canvas.display
+    canvas.pan_by(50, 50)                              # nothing to pan at zoom 1
+    assert canvas.view == canvas.display
+    for _ in range(40):
+        wheel(canvas, 1024, 512, -100)
+    assert canvas.max_zoom == 16 and canvas.zoom == pytest.approx(16)  # one image pixel on 8 canvas pixels
+    assert canvas.view.box[2:] == pytest.approx((2048.0, 1024.0))      # zoomed on the corner under the pointer
+    canvas.pan_by(-1e5, -1e5)                          # dragging past the edge stops at it
+    assert canvas.view.box[2:] == pytest.approx((2048.0, 1024.0))
+    canvas.pan_by(1e5, 1e5)
+    assert canvas.view.box[:2] == pytest.approx((0.0, 0.0)) and canvas.zoom == pytest.approx(16)
+    for _ in range(40):
+        wheel(canvas, 500, 200, 100)
+    assert canvas.view == canvas.display
+
+
+def test_a_new_view_is_one_message_with_the_image_detail_and_transformed_layers(sent):
+    from ipycanvas.canvas import COMMANDS
+    from PIL import Image
+    import io
+
+    image = big_image()
+    canvas = ImageCanvas(image)
+    canvas.set_mask_overlay("mask", np.ones(image.shape[:2], bool))
+    sent.clear()
+    for _ in range(8):                                 # 1.25 ** 8 = 5.96: 2.98 canvas px per image px
+        wheel(canvas, 0, 0, -100)
+    assert len(sent) == 8                              # one message per step (a kernel's queue shares one)
+    commands, buffers = sent[-1]
+    pngs = [b for b in buffers if b.startswith(PNG)]
+    assert len(pngs) == 2                              # the image layer resampled, the mask layer replayed
+    shown = np.asarray(Image.open(io.BytesIO(pngs[0])))
+    assert shown.shape == (512, 1024, 3)               # canvas size
+    x0, y0 = canvas.view.box[:2]
+    assert (x0, y0) == (0.0, 0.0)
+    px = canvas.view.scale[0]                          # canvas pixels per image pixel, > 1: shown as blocks
+    for cx, cy in ((0, 0), (100, 37), (1023, 511)):
+        assert (shown[cy, cx] == image[int((cy + 0.5) / px), int((cx + 0.5) / px)]).all()
+    zoom = canvas.zoom
+    transforms = [args for code, args, *_ in commands if code == COMMANDS["setTransform"]]
+    assert transforms and all(t == [zoom, 0, 0, zoom, 0.0, 0.0] for t in transforms)
+
+
+def test_keys_reach_callbacks_and_escape_resets_the_view():
+    canvas = ImageCanvas(big_image())
+    keys = []
+    canvas.on_key(keys.append)
+    canvas.zoom_at(2, 0, 0)
+    canvas._handle_dom_event({"type": "keydown", "key": "Z", "ctrlKey": True, "shiftKey": True})
+    canvas._handle_dom_event({"type": "keydown", "key": "Escape"})
+    assert [(k.key, k.ctrl, k.shift) for k in keys] == [("Z", True, True), ("Escape", False, False)]
+    assert canvas.zoom == 1.0
+
+
+def test_wheel_and_keys_are_watched_without_pixel_readback():
+    canvas = ImageCanvas(np.zeros((10, 10, 3), np.uint8), move_throttle_ms=25)
+    assert canvas._wheel_events.watched_events == ["wheel"] and canvas._wheel_events.prevent_default_action
+    assert canvas._wheel_events.throttle_or_debounce == "throttle" and canvas._wheel_events.wait == 25
+    assert canvas._key_events.watched_events == ["keydown"] and canvas._key_events.ignore_modifier_key_events
+    assert not any(canvas.layer(name).sync_image_data for name in canvas.layer_names)
+
+
+def test_wheel_turns_waiting_in_a_running_event_loop_share_one_redraw(sent):
+    import asyncio
+
+    canvas = ImageCanvas(big_image())
+    sent.clear()
+
+    async def kernel():
+        loop = asyncio.get_running_loop()
+        for _ in range(5):                             # five wheel events waiting in the kernel's queue
+            loop.call_soon(wheel, canvas, 400, 200, -100)
+        await asyncio.sleep(0.3)
+
+    asyncio.run(kernel())
+    assert canvas.zoom == pytest.approx(1.25**5) and len(sent) == 1
+
+
+def test_click_markers_keep_their_screen_size_when_zoomed(sent):
+    from ipycanvas.canvas import COMMANDS, Canvas
+
+    canvas = ImageCanvas(big_image())
+    canvas.zoom_at(4, 0, 0)
+    sent.clear()
+    canvas.draw_points([(10, 10, True)], radius=6)
+    commands, _ = sent[-1]
+    circles, line_width = (COMMANDS["fillCircles"], COMMANDS["strokeCircles"]), Canvas.ATTRS["line_width"]
+    radii = [args[2] for code, args, *_ in commands if code in circles]
+    widths = [args[1] for code, args, *_ in commands if code == COMMANDS["set"] and args[0] == line_width]
+    assert radii == [1.5, 1.5] and widths == [0.25]    # 6 and 1 screen pixels under the 4x transform

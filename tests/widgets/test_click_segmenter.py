@@ -121,3 +121,150 @@ def test_mask_colour_outline_and_colour_bar(seg):
     seg.view.value = "probability P"
     assert seg.colorbar.layout.display == "flex" and seg.colorbar.range == (0.0, 1.0)
     assert seg.colorbar.bar.value                            # the colormap picture
+
+
+@pytest.fixture
+def busy(engine):
+    """A segmenter whose deferred prediction steps wait in ``steps`` until the test runs them
+    (like clicks reaching a kernel that is still computing), with its predictions counted."""
+    steps = []
+    seg = ClickSegmenter(bright_disc()[0], predictor=ClickPredictor(engine, net_size=128), defer=steps.append)
+    predictor, calls = seg.controller.predictor, []
+    predict = predictor.predict
+    predictor.predict = lambda clicks, previous=None: calls.append(tuple(clicks)) or predict(clicks, previous)
+    seg.drawn = []
+    draw_points = seg.canvas.draw_points
+    seg.canvas.draw_points = lambda points, **kw: seg.drawn.append(list(points)) or draw_points(points, **kw)
+    return seg, steps, calls
+
+
+def xyp(clicks):
+    return [(c.x, c.y, c.positive) for c in clicks]
+
+
+def test_clicks_while_busy_are_drawn_at_once_and_run_as_one_prediction(busy):
+    seg, steps, calls = busy
+    press(seg, 80, 60)
+    press(seg, 100, 60, button=2)
+    press(seg, 70, 60, shiftKey=True)
+    assert len(steps) == 1 and calls == []           # one deferred step for all three, nothing predicted yet
+    assert seg.clicks == () and len(seg.pending) == 3
+    assert [len(points) for points in seg.drawn[-3:]] == [1, 2, 3]  # each dot drawn as its click arrived
+    assert seg.drawn[-1] == [(80.0, 60.0, True), (100.0, 60.0, False), (70.0, 60.0, False)]
+    assert seg.status_text.startswith("working...") and "3 click(s) waiting" in seg.status_text
+    assert "one prediction" in seg.status_text and not seg.undo_button.disabled and seg.redo_button.disabled
+    steps.pop()()
+    assert len(calls) == 1 and len(calls[0]) == 3    # ONE prediction, with every waiting click
+    assert xyp(seg.clicks) == [(80.0, 60.0, True), (100.0, 60.0, False), (70.0, 60.0, False)]
+    assert seg.pending == () and seg.mask[60, 80] and not seg.mask[60, 100]
+    assert "the last 3 clicks ran as one prediction" in seg.status_text
+    seg.undo()                                       # one undo step for the batch
+    assert seg.clicks == () and not seg.mask.any()
+    seg.redo()
+    assert len(seg.clicks) == 3 and len(calls) == 1  # redo replays the stored state, no new prediction
+
+
+def test_clicks_made_during_a_prediction_become_the_next_step(busy):
+    seg, steps, calls = busy
+    press(seg, 80, 60)
+    steps.pop()()
+    press(seg, 100, 60, button=2)
+    press(seg, 95, 60, button=2)
+    assert len(steps) == 1 and len(seg.drawn[-1]) == 3  # the done click and the two waiting ones
+    steps.pop()()
+    assert [len(c) for c in calls] == [1, 3] and len(seg.clicks) == 3
+    seg.undo()
+    assert xyp(seg.clicks) == [(80.0, 60.0, True)]
+
+
+def test_undo_redo_reset_and_failures_while_clicks_wait(busy, engine):
+    seg, steps, calls = busy
+    press(seg, 80, 60)
+    steps.pop()()
+    press(seg, 100, 60, button=2)
+    press(seg, 95, 60, button=2)
+    seg.undo()                                       # removes the newest waiting click only
+    assert xyp(seg.pending) == [(100.0, 60.0, False)] and len(seg.clicks) == 1 and len(seg.drawn[-1]) == 2
+    seg.redo()                                       # refused: the waiting click starts a new step
+    assert "nothing to redo" in seg.status_text and len(seg.pending) == 1
+    steps.pop()()
+    assert len(calls) == 2 and len(seg.clicks) == 2
+    before = seg.mask.copy()
+    engine.set_model(MODEL_NAME, FailingNet())
+    press(seg, 60, 60)
+    press(seg, 65, 60)
+    steps.pop()()                                    # the step fails: both dropped, state kept, error shown
+    assert "exploded" in seg.status_text and "b91c1c" in seg.status.value
+    assert len(seg.clicks) == 2 and seg.pending == () and np.array_equal(seg.mask, before)
+    assert len(seg.drawn[-1]) == 2                   # the failed clicks' dots are gone
+    press(seg, 60, 60)
+    seg.reset()
+    assert seg.pending == () and seg.clicks == ()
+    steps.pop()()                                    # a step with nothing left to do predicts nothing
+    assert len(calls) == 3
+
+
+def test_add_click_from_code_predicts_at_once_with_the_waiting_clicks(busy):
+    seg, steps, calls = busy
+    press(seg, 80, 60)
+    seg.add_click(100, 60, positive=False)
+    assert [len(c) for c in calls] == [2] and len(seg.clicks) == 2 and seg.pending == ()
+    steps.pop()()
+    assert len(calls) == 1
+    seg.add_click(500, 60)                           # outside: refused, nothing queued
+    assert "outside" in seg.status_text and seg.pending == () and len(calls) == 1
+
+
+def test_clicks_queued_in_a_running_event_loop_share_one_prediction(engine):
+    """The default deferral inside a kernel-like asyncio loop: the clicks waiting in the queue,
+    between many other messages of the canvas (ipycanvas sends every mouse move, each costing the
+    kernel about half a millisecond), all go into the one deferred prediction."""
+    import asyncio
+    import time
+
+    seg = ClickSegmenter(bright_disc()[0], predictor=ClickPredictor(engine, net_size=128))
+    predict, calls = seg.controller.predictor.predict, []
+    seg.controller.predictor.predict = lambda clicks, previous=None: calls.append(len(clicks)) or predict(clicks,
+                                                                                                      previous)
+
+    def mouse_move():
+        seg.canvas.canvas._handle_custom_msg({"event": "mouse_move", "x": 5, "y": 5}, [])
+        time.sleep(0.0005)
+
+    queue = []                                           # the comm messages waiting in the kernel's queue
+    for x, button in ((80, 0), (100, 2), (70, 0)):
+        queue.append(lambda x=x, button=button: press(seg, x, 60, button))
+        queue += [mouse_move] * 120                      # 60 ms of other messages after each click
+
+    async def kernel():
+        loop = asyncio.get_running_loop()
+
+        def handle_next():                               # one message per loop turn, as the kernel does
+            queue.pop(0)()
+            if queue:
+                loop.call_soon(handle_next)
+
+        loop.call_soon(handle_next)
+        await asyncio.sleep(1.5)
+
+    asyncio.run(kernel())
+    assert calls == [3] and len(seg.clicks) == 3 and seg.pending == ()  # one prediction took all three
+
+
+def test_ctrl_z_and_ctrl_shift_z_undo_and_redo(seg):
+    seg.add_click(80, 60)
+    seg.add_click(100, 60, positive=False)
+    seg.canvas._handle_dom_event({"type": "keydown", "key": "z", "ctrlKey": True})
+    assert len(seg.clicks) == 1
+    seg.canvas._handle_dom_event({"type": "keydown", "key": "Z", "ctrlKey": True, "shiftKey": True})
+    assert len(seg.clicks) == 2
+    seg.canvas._handle_dom_event({"type": "keydown", "key": "z", "metaKey": True})  # Cmd+Z on a Mac
+    assert len(seg.clicks) == 1
+    seg.canvas._handle_dom_event({"type": "keydown", "key": "z"})                   # a plain z does nothing
+    assert len(seg.clicks) == 1
+
+
+def test_clicks_on_a_zoomed_view_land_on_image_pixels(seg):
+    seg.canvas.zoom_at(4, 0, 0)                        # 160 x 120 image, shown 1:1, now 4x from its corner
+    press(seg, 322, 242)
+    assert xyp(seg.clicks) == [(80.5, 60.5, True)] and seg.mask[60, 80]
