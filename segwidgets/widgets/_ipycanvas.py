@@ -3,7 +3,7 @@
 ipycanvas' public ``put_image_data`` re-encodes every array itself (zlib level 6
 for RGBA, lossy JPEG for RGB). We send our own fast, lossless PNG through the
 same front-end draw command instead; if a future ipycanvas changes that command,
-``tests/widgets/test_ipycanvas_adapter.py`` fails and this module is all that
+``tests/widgets/test_base.py::test_the_ipycanvas_adapter_sends_what_put_image_data_sends`` fails and this module is all that
 needs to change.
 """
 from __future__ import annotations
