@@ -9,6 +9,7 @@ benchmark-only peers, skipped when not installed.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import time
 
 import numpy as np

@@ -15,6 +15,7 @@ peak memory < 1.5 GB.
 """
 from __future__ import annotations
 
+import argparse
 import json
 import resource
 import subprocess
@@ -124,7 +125,7 @@ def main(argv=None):
     p.add_argument("--no-peer", action="store_true", help="skip OpenCV's grabCut")
     p.add_argument("--fast", action="store_true",
                    help="skip the plain full-resolution graph_cut reference (the slowest part: ~15 s a photo)")
-    p.add_argument("--child", nargs=4, metavar=("CASE", "IMAGE", "MASK", "FULL"), help=argparse_suppress())
+    p.add_argument("--child", nargs=4, metavar=("CASE", "IMAGE", "MASK", "FULL"), help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.child:
         case, image_path, mask_path, full = args.child
@@ -170,12 +171,6 @@ def main(argv=None):
               f"{figures['graph_cut']['iou'] - figures['opencv']['iou']:+.4f}")
     write_json(args.json, figures)
     return figures
-
-
-def argparse_suppress():
-    import argparse
-
-    return argparse.SUPPRESS
 
 
 if __name__ == "__main__":

@@ -58,8 +58,8 @@ from .gmm import (
     nearest_centre, responsibilities, unique_colors,
 )
 from .init import Initialisation, make_initialisation
-from .resolution import block_mean, upscale_mask, working_scale
 from .pairwise import NEIGHBOUR_OFFSETS, contrast_scale, cut_cost, pair_slices, pairwise_weights
+from .resolution import block_mean, upscale_mask, working_scale
 from .settings import GraphCutSettings, resolve_settings
 from .trace import GraphCutTrace, IterationState
 from .unary import prior_costs
@@ -77,6 +77,7 @@ class CutGraph(NamedTuple):
     capacities: np.ndarray
     source: np.ndarray
     sink: np.ndarray
+
 
 _KMEANS_SAMPLES = 8000  # pixels drawn per model to seed the colour models
 
@@ -157,8 +158,8 @@ def graph_cut(
 
 def _graph_cut_large(image, init: Initialisation, prior, refinement, settings: GraphCutSettings, callback):
     """The iterations on ``scale`` x ``scale`` block means (under ``settings.max_pixels`` pixels),
-    then one exact full-resolution cut in which only a band of ``scale + 2`` px either side of
-    the upsampled edge is free. Returns the full-resolution trace with the other as ``working_trace``."""
+    then one exact full-resolution cut in which only the pixels of the blocks next to the working
+    edge are free. Returns the full-resolution trace with the other as ``working_trace``."""
     h, w = image.shape[:2]
     scale = working_scale((0, 0, w, h), settings.max_pixels)
     prior = None if prior is None else as_map(prior, (h, w), "prior")
@@ -184,11 +185,13 @@ def _graph_cut_large(image, init: Initialisation, prior, refinement, settings: G
             settings=settings, image=image, prior=prior, refinement=refinement, working_trace=working,
             working_scale=scale,
         )
-    full = GraphCutSolver(image, prior=prior, refinement=refinement, settings=settings.replace(multiscale=False,
-                          max_pixels=None), initialisation=Initialisation(labels, fixed_fg, fixed_bg))
-    full.settings = settings  # record the settings the caller asked for (the band cut is one exact cut)
-    trace = full.run(max_iterations=1)
-    return dataclasses.replace(trace, working_trace=working, working_scale=scale)
+    band_cut = settings.replace(multiscale=False, max_pixels=None)  # one exact cut
+    trace = GraphCutSolver(image, prior=prior, refinement=refinement, settings=band_cut,
+                           initialisation=Initialisation(labels, fixed_fg, fixed_bg)).run(max_iterations=1)
+    # The trace records the settings the caller asked for.
+    return dataclasses.replace(trace, settings=trace.settings.replace(multiscale=settings.multiscale,
+                                                                      max_pixels=settings.max_pixels),
+                               working_trace=working, working_scale=scale)
 
 
 class GraphCutSolver:
@@ -553,8 +556,7 @@ class _Problem:
             return new, 0
         if move == "all":  # the same graph every iteration: warm-start the max-flow
             if self._warm_cut is None:
-                groups = np.zeros(current.shape, np.int64)
-                groups[movable] = np.arange(n_movable)
+                groups = _pixel_groups(movable, n_movable)
                 r0, r1, c0, c1 = self.region
                 structure = GroupStructure(current, movable, groups, n_movable, self.gamma * self.weights[:, r0:r1, c0:c1],
                                            aggregate=False)
@@ -583,9 +585,7 @@ class _Problem:
             groups = 2 * self._region_superpixels() + current
             n_groups = int(groups.max()) + 1
         else:  # every movable pixel is its own node
-            groups = np.zeros(current.shape, np.int64)
-            groups[movable] = np.arange(n_movable)
-            n_groups = n_movable
+            groups, n_groups = _pixel_groups(movable, n_movable), n_movable
         r0, r1, c0, c1 = self.region
         group_labels = _solve_groups(
             current, movable, groups, n_groups, u_bg, u_fg, self.gamma * self.weights[:, r0:r1, c0:c1],
@@ -593,6 +593,13 @@ class _Problem:
         )
         new[movable] = group_labels[groups[movable]]
         return new, n_movable
+
+
+def _pixel_groups(movable: np.ndarray, n_movable: int) -> np.ndarray:
+    """(h, w) int64 group ids giving every movable pixel its own group, in raster order."""
+    groups = np.zeros(movable.shape, np.int64)
+    groups[movable] = np.arange(n_movable)
+    return groups
 
 
 def _near_boundary(labels: np.ndarray, radius: int) -> np.ndarray:
@@ -603,16 +610,10 @@ def _near_boundary(labels: np.ndarray, radius: int) -> np.ndarray:
 
 def _solve_groups(current, movable, groups, n_groups, u_bg, u_fg, edge_weights, aggregate, group_edges=None):
     """Exact min cut over labellings where the movable pixels of each group share
-    a label and every other pixel keeps its ``current`` label: :func:`group_graph`
-    solved by :func:`min_cut`. Returns (n_groups,) bool label per group (True = object)."""
-    return min_cut(group_graph(current, movable, groups, n_groups, u_bg, u_fg, edge_weights, aggregate, group_edges))
-
-
-def group_graph(current, movable, groups, n_groups, u_bg, u_fg, edge_weights, aggregate, group_edges=None) -> CutGraph:
-    """The s-t graph whose minimum cut is the least-energy labelling in which the
-    movable pixels of each group share a label and every other pixel keeps its
-    ``current`` label (:class:`GroupStructure` plus the unary costs)."""
-    return GroupStructure(current, movable, groups, n_groups, edge_weights, aggregate, group_edges).graph(u_bg, u_fg)
+    a label and every other pixel keeps its ``current`` label (see :class:`GroupStructure`).
+    Returns (n_groups,) bool label per group (True = object)."""
+    structure = GroupStructure(current, movable, groups, n_groups, edge_weights, aggregate, group_edges)
+    return min_cut(structure.graph(u_bg, u_fg))
 
 
 class GroupStructure:

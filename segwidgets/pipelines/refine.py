@@ -155,7 +155,7 @@ def refine_with_graph_cut(
     scale = working_scale((0, 0, w, h), max_pixels)
     if scale > 1:
         return _refine_at_working_resolution(
-            image, probability, boundary, seeds, scale, band_px, network_mask, settings=settings,
+            image, probability, boundary, fg, bg, scale, band_px, network_mask, settings=settings,
             empty_start=empty_start, window_margin=window_margin, callback=callback,
         )
     net = (probability > 0.5 if network_mask is None else network_mask) & ~bg
@@ -187,12 +187,11 @@ def refine_with_graph_cut(
     return Refinement(fill_holes(mask), trace, window, notes)
 
 
-def _refine_at_working_resolution(image, probability, boundary, seeds, scale, band_px, network_mask, **options):
+def _refine_at_working_resolution(image, probability, boundary, fg, bg, scale, band_px, network_mask, **options):
     """:func:`refine_with_graph_cut` on ``scale`` x ``scale`` block means of the inputs, its mask
-    brought back to full resolution with the full-resolution seeds re-imposed."""
+    brought back to full resolution with the full-resolution seeds ``fg``, ``bg`` ((H, W) bool)
+    re-imposed."""
     h, w = probability.shape
-    fg = np.zeros((h, w), bool) if seeds.object is None else seeds.object
-    bg = np.zeros((h, w), bool) if seeds.background is None else seeds.background
     small_fg = block_mean(fg, scale) > 0  # a click's disc stays a seed
     small_bg = (block_mean(bg, scale) == 1) & ~small_fg  # blocks the seeds only partly cover are free
     net = probability > 0.5 if network_mask is None else network_mask
