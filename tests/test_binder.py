@@ -102,8 +102,10 @@ def test_quickstart_needs_no_shared_data():
 
 def test_binder_links_in_the_readme_open_a_notebook():
     links = re.findall(r"https://mybinder\.org/v2/[^\s)\"'>`]+", (ROOT / "README.md").read_text())
-    if not links:
-        pytest.skip("no Binder link in README.md")
+    assert links, "README.md has no Binder link"
+    repository = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["urls"]["Repository"]
+    owner_name = re.fullmatch(r"https://github\.com/([^/]+/[^/]+)", repository).group(1)
     for link in links:
         path = re.search(r"[?&]urlpath=lab/tree/([^&#]+)", link.replace("%2F", "/"))
         assert path and (ROOT / path.group(1)).is_file(), f"{link} opens no notebook of the repository"
+        assert link.startswith(f"https://mybinder.org/v2/gh/{owner_name}/"), f"{link} is not {repository}"
