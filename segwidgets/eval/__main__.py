@@ -40,7 +40,9 @@ def run_noc(args) -> dict:
     if args.weights:
         engine.load_weights("click", args.weights)
     variants = {"network": False, "refined": True} if args.variant == "both" else {args.variant: args.variant == "refined"}
-    predictors = {name: ClickPredictor(engine, net_size=args.net_size, refine=refine) for name, refine in variants.items()}
+    # "network" is the network alone: its raw answer to each click, not combined with the previous mask.
+    predictors = {name: ClickPredictor(engine, net_size=args.net_size, refine=refine, monotone=refine)
+                  for name, refine in variants.items()}
     curves = {name: [] for name in variants}
     seconds = {name: [] for name in variants}
     per_image = []

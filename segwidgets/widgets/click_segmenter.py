@@ -17,7 +17,7 @@ import traitlets
 
 from ..core.annotations import Annotations
 from ..core.clicks import Click
-from ..pipelines.click import ClickController, ClickPredictor, ClickState
+from ..pipelines.click import ClickController, ClickPredictor
 from .base import ImageView, MapView
 
 #: What the view menu offers: label -> a field of the result.
@@ -192,14 +192,7 @@ class ClickSegmenter(ImageView):
         batch, self.pending = self.pending, ()
         if not batch:
             return  # undone, reset or already run by add_click
-        controller = self.controller
-
-        def predict():
-            clicks = controller.clicks + batch
-            result = controller.predictor.predict(clicks, controller.state.mask)  # may raise: state untouched
-            controller.history.push(ClickState(clicks, result.mask, result))
-
-        if not self.attempt(f"{len(batch)} click(s) as one prediction", predict):
+        if not self.attempt(f"{len(batch)} click(s) as one prediction", lambda: self.controller.add_clicks(batch)):
             self.draw_marks()  # the dropped clicks' dots go
             self._enable_buttons()
             return

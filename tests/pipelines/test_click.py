@@ -101,6 +101,58 @@ def test_controller_undo_redo_and_errors_keep_state(predictor):
         c.undo()
 
 
+def test_controller_add_clicks_is_one_prediction_and_one_undo_step(predictor):
+    c = ClickController(predictor)
+    c.add_click(80, 60)
+    one = c.mask.copy()
+    calls = []
+    predict = predictor.predict
+    predictor.predict = lambda clicks, previous=None: calls.append(len(clicks)) or predict(clicks, previous)
+    result = c.add_clicks([Click(100, 60, positive=False), Click(70, 60)])
+    assert calls == [3] and c.clicks[1:] == (Click(100, 60, False), Click(70, 60)) and np.array_equal(c.mask, result.mask)
+    same = ClickController(predictor)  # the same clicks one at a time end on the same clicks
+    for click in c.clicks:
+        same.add_click(click.x, click.y, click.positive)
+    assert same.clicks == c.clicks and len(same.history) == 4 and len(c.history) == 3
+    c.undo()  # both new clicks go in one step
+    assert c.clicks == (Click(80, 60),) and np.array_equal(c.mask, one)
+    for bad in ([], [Click(999, 0)], [Click(70, 60), Click(-5, 3)]):  # nothing changes on error
+        with pytest.raises(ValueError):
+            c.add_clicks(bad)
+        assert c.clicks == (Click(80, 60),) and len(c.history) == 2
+
+
+class ConstantClickNet(torch.nn.Module):
+    """Answers every input with the same object logit everywhere (and no edges)."""
+
+    def __init__(self, logit: float):
+        super().__init__()
+        self.logit = logit
+
+    def forward(self, x):
+        n, _, h, w = x.shape
+        return torch.cat([torch.full((n, 1, h, w), self.logit), torch.full((n, 1, h, w), -8.0)], 1)
+
+
+@pytest.mark.parametrize("refine", [False, True])
+def test_monotone_clicks_correct_the_mask_in_their_own_direction(predictor, refine):
+    predictor.refine = refine
+    first = predictor.predict([Click(80, 60)])
+    assert 0 < first.mask.sum() < first.mask.size
+    clicks = {False: [Click(80, 60), Click(100, 60, positive=False)], True: [Click(80, 60), Click(10, 10)]}
+    for positive, logit in ((False, 8.0), (True, -8.0)):  # a network that grows on "no", shrinks on "yes"
+        predictor.engine.set_model(MODEL_NAME, ConstantClickNet(logit))
+        predictor.monotone = True
+        kept = predictor.predict(clicks[positive], first.mask).mask
+        predictor.monotone = False
+        loose = predictor.predict(clicks[positive], first.mask).mask
+        if positive:  # a positive click never removes pixels
+            assert kept[first.mask].all() and not loose[first.mask].all()
+        else:  # a negative click never adds any
+            assert not (kept & ~first.mask).any() and (loose & ~first.mask).any()
+            assert not refine or not kept[60, 100]  # the graph cut fixes its own pixel as background
+
+
 def test_controller_restore_then_correct(predictor):
     c = ClickController(predictor)
     saved = np.zeros((120, 160), bool)
