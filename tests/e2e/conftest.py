@@ -1,4 +1,4 @@
-"""Shared fixtures of the browser tests: one JupyterLab server and one Chromium page per test session.
+"""Shared fixtures of the browser tests: one JupyterLab server and one Chromium page for the tests in this folder.
 
 The tests are skipped, with the reason, only where the browser cannot run (no Chromium, no
 playwright or JupyterLab); see ``_lab.missing``. Screenshots go to ``out/e2e/`` (git-ignored).
@@ -15,9 +15,13 @@ ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "out" / "e2e"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def lab():
-    """The session's ``LabSession`` rooted at the repository (notebooks/ are opened from it)."""
+    """The ``LabSession`` of this folder's tests, rooted at the repository (notebooks/ are opened from it).
+
+    Package scope, not session: Playwright's sync API keeps an asyncio loop running in the
+    main thread while it is started, and widget tests that run after it would see that loop
+    and defer their work to it."""
     reason = missing()
     if reason:
         pytest.skip(f"browser tests skipped: {reason}")
