@@ -268,6 +268,11 @@ def keep_clicked_components(mask: np.ndarray, clicks, origin=(0, 0)) -> np.ndarr
 
 
 
+def _checked_clicks(clicks, shape) -> tuple[Click, ...]:
+    """``clicks`` as plain-typed :class:`Click` objects; ``ValueError`` for one outside an image of ``shape``."""
+    return tuple(Click(float(c.x), float(c.y), bool(c.positive)).check_inside(shape) for c in clicks)
+
+
 @dataclass(frozen=True)
 class ClickState:
     """One entry of the controller's undo stack: the clicks, the mask they gave
@@ -317,8 +322,7 @@ class ClickController:
         """Several new :class:`Click` objects (e.g. made while a prediction ran) applied
         together: one prediction for all of them, one undo step. Nothing changes on error
         (a click outside the image, an empty list, a failing prediction)."""
-        shape = self.predictor.image.shape
-        new = tuple(Click(float(c.x), float(c.y), bool(c.positive)).check_inside(shape) for c in clicks)
+        new = _checked_clicks(clicks, self.predictor.image.shape)
         if not new:
             raise ValueError("add_clicks() needs at least one click")
         clicks = self.clicks + new
@@ -357,7 +361,7 @@ class ClickController:
         failing prediction raise before anything changes.
         """
         shape = self.predictor.image.shape
-        clicks = tuple(Click(float(c.x), float(c.y), bool(c.positive)).check_inside(shape) for c in clicks)
+        clicks = _checked_clicks(clicks, shape)
         mask = as_mask(mask, shape[:2], "mask").copy()
         if not replay or not clicks:
             self.history.reset()
