@@ -6,7 +6,11 @@ networks at half (:data:`COLOR_SCALE`):
 
 1. ``matting_background``: RGB + trimap -> the background colours behind the object;
 2. ``matting_foreground``: RGB + trimap + background -> the foreground colours;
-3. ``matting_alpha``: RGB + trimap + background + foreground -> alpha.
+3. ``matting_alpha``: RGB + trimap + background + foreground -> alpha;
+
+then a colour guided filter (``core.filters.guided_filter``) fits the network's alpha
+to the image's local colour lines, recovering edges and gaps the network smoothed
+(the network's own alpha stays in ``MattingResult.network_alpha``).
 
 Known pixels keep their known values (alpha 0 / 1, the image's own colour as the
 known background / foreground). Only windows that hold unknown pixels are run, so
@@ -23,6 +27,7 @@ from scipy import ndimage
 
 from ..core.crops import CropWindow
 from ..core.engine import get_default_engine
+from ..core.filters import guided_filter, resize_bilinear
 from ..core.image import as_mask, as_rgb_image, as_trimap
 from ..core.trimap import BACKGROUND, FOREGROUND, UNKNOWN
 
@@ -34,6 +39,10 @@ STAGES = ("matting_background", "matting_foreground", "matting_alpha")
 MAX_WINDOW_PIXELS = 1_500_000
 #: Otherwise square tiles of this side (pixels), each run with ``margin`` pixels of context around it.
 TILE = 384
+#: Guided-filter refinement of the alpha network's output: window radius (pixels) and regularisation.
+#: Chosen on the fine-tuning mattes GT01..GT08 only (SAD 5.02 -> 4.57, MSE 0.0089 -> 0.0055 there).
+REFINE_RADIUS = 12
+REFINE_EPS = 1e-5
 
 
 @dataclass(frozen=True)
@@ -44,6 +53,9 @@ class MattingResult:
     ----------
     alpha : (H, W) float32 in [0, 1]
         Opacity of the foreground; the trimap's known pixels keep 0 / 1.
+    network_alpha : (H, W) float32 in [0, 1]
+        The alpha network's output before the guided-filter refinement (equal to
+        ``alpha`` when ``estimate_alpha(..., refine=False)``).
     foreground : (H, W, 3) float32 in [0, 1]
         Foreground colours: the image where the trimap says foreground, the foreground
         network's estimate in the unknown region, 0 in the known background.
@@ -57,10 +69,12 @@ class MattingResult:
     windows : tuple of (x0, y0, x1, y1)
         Image regions the networks ran on (each with its context margin).
     timings : dict
-        Seconds per network ("background", "foreground", "alpha") and "total".
+        Seconds per network ("background", "foreground", "alpha"), for the guided filter
+        ("refine") and "total".
     """
 
     alpha: np.ndarray
+    network_alpha: np.ndarray
     foreground: np.ndarray
     background: np.ndarray
     trimap: np.ndarray
@@ -174,7 +188,8 @@ def plan_windows(unknown: np.ndarray, margin: int, tile: int = TILE,
 
 
 def estimate_alpha(image, trimap, *, engine=None, margin: int = 32, tile: int = TILE,
-                   max_window_pixels: int = MAX_WINDOW_PIXELS, callback=None) -> MattingResult:
+                   max_window_pixels: int = MAX_WINDOW_PIXELS, refine: bool = True,
+                   callback=None) -> MattingResult:
     """Alpha matte, foreground and background colours of ``image`` given a trimap.
 
     Parameters
@@ -189,6 +204,9 @@ def estimate_alpha(image, trimap, *, engine=None, margin: int = 32, tile: int = 
         Context pixels around the unknown region (or each tile) that the networks see.
     tile, max_window_pixels : int
         Tiling of large unknown regions (see :func:`plan_windows`).
+    refine : bool
+        Refine the network's alpha with the colour guided filter (:data:`REFINE_RADIUS`,
+        :data:`REFINE_EPS`) inside each window; known pixels are never changed.
     callback : callable, optional
         ``callback(done, total)`` after each window (for progress bars).
 
@@ -203,27 +221,28 @@ def estimate_alpha(image, trimap, *, engine=None, margin: int = 32, tile: int = 
     known_fg, known_bg = trimap == FOREGROUND, trimap == BACKGROUND
     rgb = image.astype(np.float32) / 255
     alpha = known_fg.astype(np.float32)
+    network_alpha = alpha.copy()
     foreground = np.where(known_fg[..., None], rgb, 0).astype(np.float32)
     background = np.where(known_bg[..., None], rgb, 0).astype(np.float32)
-    timings = dict.fromkeys(("background", "foreground", "alpha"), 0.0)
+    timings = dict.fromkeys(("background", "foreground", "alpha", "refine"), 0.0)
     plans = plan_windows(trimap == UNKNOWN, margin, tile, max_window_pixels)
     for index, (window, core) in enumerate(plans):
         rows, cols = window.region_slices
-        local = _run_window(engine, image[rows, cols], trimap[rows, cols], rgb[rows, cols], timings)
+        local = _run_window(engine, image[rows, cols], trimap[rows, cols], rgb[rows, cols], timings, refine)
         cx0, cy0, cx1, cy1 = core
         x0, y0 = window.region[:2]
         inner = slice(cy0 - y0, cy1 - y0), slice(cx0 - x0, cx1 - x0)
         target = slice(cy0, cy1), slice(cx0, cx1)
-        alpha[target], foreground[target], background[target] = (v[inner] for v in local)
+        alpha[target], network_alpha[target], foreground[target], background[target] = (v[inner] for v in local)
         if callback is not None:
             callback(index + 1, len(plans))
     timings["total"] = time.perf_counter() - started
-    return MattingResult(alpha, foreground, background, trimap, image, tuple(w.region for w, _ in plans),
+    return MattingResult(alpha, network_alpha, foreground, background, trimap, image, tuple(w.region for w, _ in plans),
                          {k: round(v, 4) for k, v in timings.items()})
 
 
-def _run_window(engine, image, trimap, rgb, timings):
-    """The three networks on one window; known pixels keep their known values.
+def _run_window(engine, image, trimap, rgb, timings, refine):
+    """The three networks (and the refinement) on one window; known pixels keep their known values.
 
     The colour networks run at :data:`COLOR_SCALE` (colours behind and in front of an
     edge vary slowly), the alpha network at full resolution.
@@ -233,26 +252,24 @@ def _run_window(engine, image, trimap, rgb, timings):
     h, w = trimap.shape
     small = CropWindow.whole((h, w), size=(max(1, round(h * COLOR_SCALE)), max(1, round(w * COLOR_SCALE))))
     t = time.perf_counter()
-    background = _enlarge(engine.infer(STAGES[0], image, small, trimap=plane)["background"], (h, w))
+    background = resize_bilinear(engine.infer(STAGES[0], image, small, trimap=plane)["background"], (h, w))
     background = np.where(known_bg, rgb, background)
     timings["background"] += time.perf_counter() - t
     t = time.perf_counter()
-    foreground = _enlarge(engine.infer(STAGES[1], image, small, trimap=plane, background=background)["foreground"], (h, w))
+    foreground = resize_bilinear(engine.infer(STAGES[1], image, small, trimap=plane, background=background)["foreground"], (h, w))
     foreground = np.where(known_fg, rgb, foreground)
     timings["foreground"] += time.perf_counter() - t
     t = time.perf_counter()
     alpha = engine.infer(STAGES[2], image, trimap=plane, background=background, foreground=foreground)["alpha"]
     timings["alpha"] += time.perf_counter() - t
-    alpha = np.where(trimap == UNKNOWN, alpha, plane).astype(np.float32)
+    unknown = trimap == UNKNOWN
+    network_alpha = np.where(unknown, alpha, plane).astype(np.float32)
+    alpha = network_alpha
+    if refine:
+        t = time.perf_counter()
+        fitted = np.clip(guided_filter(rgb, network_alpha, REFINE_RADIUS, REFINE_EPS), 0, 1)
+        alpha = np.where(unknown, fitted, plane).astype(np.float32)
+        timings["refine"] += time.perf_counter() - t
     foreground = np.where(known_bg, 0, foreground).astype(np.float32)
-    return alpha, foreground, background.astype(np.float32)
+    return alpha, network_alpha, foreground, background.astype(np.float32)
 
-
-def _enlarge(values: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    """Bilinear resize of an (h, w, C) float array to ``shape`` (pixel centres aligned, edges clamped)."""
-    if values.shape[:2] == tuple(shape):
-        return values
-    size = (shape[1], shape[0])
-    planes = [np.asarray(Image.fromarray(np.ascontiguousarray(values[..., c], np.float32))
-                         .resize(size, Image.BILINEAR)) for c in range(values.shape[2])]
-    return np.stack(planes, axis=2)

@@ -25,7 +25,7 @@ from .base import ImageView
 from .canvas import ImageCanvas
 
 #: What the views can show (keys of :attr:`MatteViewer.pictures`).
-PICTURES = ("image", "composite", "alpha", "foreground", "background")
+PICTURES = ("image", "composite", "alpha", "network_alpha", "foreground", "background")
 #: The small panels, left to right.
 PANELS = ("alpha", "foreground", "background", "composite")
 # The backdrop menu offers CHECKERBOARD and COLOR, and IMAGE once an image was given to ``set_backdrop``.
@@ -56,7 +56,9 @@ class MatteViewer(ImageView):
         The current backdrop.
     pictures : dict of str -> (H, W, 3) uint8
         Every picture the views can show, full resolution: "image", "composite",
-        "alpha" (grey), "foreground", "background".
+        "alpha" (grey), "network_alpha" (grey: the alpha network's output before the
+        guided-filter refinement; compare it with "alpha" in the split view), "foreground",
+        "background".
     zoom_box : (x0, y0, x1, y1) int or None (observable)
         The region asked for by :meth:`zoom` (None: the whole image).
     view_box : (x0, y0, x1, y1) float
@@ -215,6 +217,7 @@ class MatteViewer(ImageView):
             "image": lambda: result.image,
             "composite": lambda: result.composite(backdrop_for(self._backdrop, result.alpha.shape)),
             "alpha": lambda: alpha_to_rgb(result.alpha),
+            "network_alpha": lambda: alpha_to_rgb(getattr(result, "network_alpha", result.alpha)),
             "foreground": lambda: to_rgb8(result.foreground),
             "background": lambda: to_rgb8(result.background),
         }

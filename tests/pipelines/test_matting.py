@@ -67,7 +67,7 @@ def test_estimate_alpha_shapes_and_known_pixels(untrained_matting_engine):
     known_bg = trimap == 0
     np.testing.assert_allclose(result.background[known_bg], image[known_bg] / 255, atol=1e-6)
     np.testing.assert_allclose(result.foreground[trimap == 255], image[trimap == 255] / 255, atol=1e-6)
-    assert set(result.timings) == {"background", "foreground", "alpha", "total"}
+    assert set(result.timings) == {"background", "foreground", "alpha", "refine", "total"}
     green = result.composite((0, 255, 0))
     assert green.dtype == np.uint8 and (green[known_bg] == (0, 255, 0)).all()
     assert (green[trimap == 255] == image[trimap == 255]).all()
@@ -77,6 +77,21 @@ def test_estimate_alpha_shapes_and_known_pixels(untrained_matting_engine):
     assert rgba.shape == mask.shape + (4,) and (rgba[known_bg, 3] == 0).all()
     with pytest.raises(ValueError, match="0..255"):
         result.composite((0, 300, 0))
+
+
+def test_refinement_changes_only_unknown_pixels_and_can_be_turned_off(untrained_matting_engine):
+    image, mask = _scene()
+    trimap = trimap_from_mask(mask, 3)
+    refined = estimate_alpha(image, trimap, engine=untrained_matting_engine)
+    plain = estimate_alpha(image, trimap, engine=untrained_matting_engine, refine=False)
+    assert (plain.alpha == plain.network_alpha).all() and plain.timings["refine"] == 0
+    np.testing.assert_array_equal(refined.network_alpha, plain.network_alpha)
+    known = trimap != 128
+    np.testing.assert_array_equal(refined.alpha[known], plain.alpha[known])
+    assert refined.network_alpha.dtype == np.float32 and 0 <= refined.alpha.min() and refined.alpha.max() <= 1
+    # The scene is two flat colours: the colour-line fit makes the band (nearly) binary, as the image is.
+    band = trimap == 128
+    assert np.abs(refined.alpha[band] - mask[band]).mean() < np.abs(plain.alpha[band] - mask[band]).mean()
 
 
 def test_windows_cover_every_unknown_pixel_once():

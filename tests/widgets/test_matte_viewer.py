@@ -43,7 +43,8 @@ def test_every_shown_array_is_an_attribute(viewer, result):
     np.testing.assert_array_equal(viewer.composite, result.composite(checkerboard((H, W))))
     np.testing.assert_array_equal(viewer.pictures["alpha"], alpha_to_rgb(result.alpha))
     np.testing.assert_array_equal(viewer.pictures["foreground"], to_rgb8(result.foreground))
-    assert set(viewer.pictures) == {"image", "composite", "alpha", "foreground", "background"}
+    assert set(viewer.pictures) == {"image", "composite", "alpha", "network_alpha", "foreground", "background"}
+    np.testing.assert_array_equal(viewer.pictures["network_alpha"], alpha_to_rgb(result.network_alpha))
     assert list(viewer.panels) == ["alpha", "foreground", "background", "composite"]
     for name, panel in viewer.panels.items():  # small panels, side by side, each its picture
         assert panel.display_size == (H, W)  # small images are never enlarged
