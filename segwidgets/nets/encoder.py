@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import torch
 from torch import nn
-from torchvision.models import mobilenet_v2
+
+from .mobilenet import mobilenet_v2_features
 
 #: ImageNet statistics the pretrained encoder expects (inputs arrive in [0, 1]).
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -12,8 +13,9 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 #: Channels of the five feature maps, from stride 2 to stride 32.
 ENCODER_CHANNELS = (16, 24, 32, 96, 320)
 
-# Index ranges of torchvision's ``features`` that end at each stride (the final
-# 1x1 conv to 1280 channels is dropped: it only serves the classifier).
+# Index ranges of MobileNetV2's ``features`` (torchvision's layout, built by
+# ``mobilenet.mobilenet_v2_features``) that end at each stride (the final 1x1 conv
+# to 1280 channels is not built: it only serves the classifier).
 _STAGES = ((0, 2), (2, 4), (4, 7), (7, 14), (14, 18))
 
 
@@ -40,7 +42,7 @@ class MobileNetV2Encoder(nn.Module):
         super().__init__()
         if not 1 <= depth <= len(_STAGES):
             raise ValueError(f"depth must be 1..{len(_STAGES)}, got {depth}")
-        features = mobilenet_v2().features
+        features = mobilenet_v2_features()  # our own builder: no torchvision import
         self.stages = nn.ModuleList(nn.Sequential(*features[a:b]) for a, b in _STAGES[:depth])
         self.channels = ENCODER_CHANNELS[:depth]
         self.extra_channels = extra_channels

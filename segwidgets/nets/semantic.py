@@ -18,7 +18,6 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torchvision.ops import roi_pool
 
 from .encoder import ENCODER_CHANNELS, MobileNetV2Encoder
 from .objectness import pad_to_stride
@@ -83,6 +82,9 @@ def pyramid_pool(features: torch.Tensor, boxes: torch.Tensor, image_index: torch
     -------
     (N, C * sum(level ** 2 for level in PYRAMID_LEVELS))
     """
+    # Imported here, not at the top: torchvision costs ~170 MB per kernel; only semantic segmentation needs it.
+    from torchvision.ops import roi_pool
+
     rois = torch.cat([image_index.to(features.dtype)[:, None], boxes.to(features.dtype)], 1)
     pooled = [roi_pool(features, rois, (level, level), 1.0).flatten(1) for level in PYRAMID_LEVELS]
     return torch.cat(pooled, 1)
