@@ -109,3 +109,12 @@ def test_binder_links_in_the_readme_open_a_notebook():
         path = re.search(r"[?&]urlpath=lab/tree/([^&#]+)", link.replace("%2F", "/"))
         assert path and (ROOT / path.group(1)).is_file(), f"{link} opens no notebook of the repository"
         assert link.startswith(f"https://mybinder.org/v2/gh/{owner_name}/"), f"{link} is not {repository}"
+
+
+def test_the_readme_install_runs_every_notebook_including_dask():
+    """A notebook that runs the batch on Dask needs dask and distributed from the main set-up command
+    (on Binder that command is the only install: notebook 08 failed with ModuleNotFoundError)."""
+    wanted = readme_dependencies()
+    users = [nb.name for nb in sorted((ROOT / "notebooks").glob("*.ipynb")) if 'scheduler=\\"dask\\"' in nb.read_text()]
+    assert users, "no notebook runs on Dask any more: drop this test"
+    assert {"dask", "distributed"} <= set(wanted), f"{users} need dask; the README's install lacks it"
