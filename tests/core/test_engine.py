@@ -264,3 +264,25 @@ def test_apply_calls_a_model_method_on_numpy_and_returns_numpy(device):
         engine.apply("head", "missing")
     with pytest.raises(AttributeError, match="_private"):
         engine.apply("head", "_private")
+
+
+def test_cpu_models_run_channels_last_with_the_same_outputs_in_plain_layouts():
+    """On the CPU the engine keeps models and image inputs channels-last (faster convolutions);
+    results equal a plain-layout run and come back as ordinary C-ordered arrays."""
+    engine = Engine("cpu", cpu_threads=1)
+    model = engine.model("matting_background")
+    assert model.encoder.stages[0][0][0].weight.is_contiguous(memory_format=torch.channels_last)
+    rng = np.random.default_rng(0)
+    picture = rng.integers(0, 256, (40, 56, 3), dtype=np.uint8)
+    trimap = rng.choice([0.0, 0.5, 1.0], (40, 56)).astype(np.float32)
+    out = engine.infer("matting_background", picture, trimap=trimap)["background"]
+    assert out.shape == (40, 56, 3) and out.flags.c_contiguous
+    plain = MODELS["matting_background"].build()
+    plain.load_state_dict(model.state_dict())
+    x = torch.cat([torch.from_numpy(picture).permute(2, 0, 1)[None].float() / 255,
+                   torch.from_numpy(trimap)[None, None]], 1).contiguous()
+    with torch.inference_mode():
+        expected = torch.sigmoid(plain.eval()(x))[0].permute(1, 2, 0).numpy()
+    np.testing.assert_allclose(out, expected, atol=1e-5)
+    features = engine.features("objectness", picture)
+    assert all(f.flags.c_contiguous for f in features)
