@@ -60,6 +60,12 @@ def main(argv=None) -> int:
     matting.add_argument("--mattes", default=str(DEFAULT_DATA_ROOT / "matting" / "alphamatting_dev"),
                          help="alphamatting_dev folder (only GT01..GT08 are read); '' for none")
     matting.add_argument("--val-batches", type=int, default=8, help="validation batches of 8 composites")
+    matting.add_argument("--stages", type=lambda text: [t for t in text.split(",") if t],
+                         default=["background", "foreground", "alpha"],
+                         help="comma-separated stages to train (default all three, in order); the others come "
+                              "from --init, e.g. --stages alpha --init segwidgets/weights")
+    matting.add_argument("--holes", type=float, default=0.0,
+                         help="share of object foregrounds with holes punched through their alpha (default 0)")
     matting.add_argument("--init", default=None,
                          help="folder with matting_{background,foreground,alpha}.safetensors to start from "
                               "(e.g. segwidgets/weights); default: ImageNet encoders from --pretrained")

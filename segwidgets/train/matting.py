@@ -6,6 +6,10 @@ outputs (the previous stages' exported fp16 weights, as inference uses them).
 The alpha stage sees the colour networks' output at the pipeline's working scale
 (``pipelines.matting.COLOR_SCALE``). The last ``--finetune-steps`` of every stage draw mostly real mattes (the
 fine-tuning set GT01..GT08; GT09..GT13 and the lemur are never read).
+``--stages`` trains only some stages; the others are then taken from ``--init``
+(e.g. the alpha network fine-tuned on the shipped colour networks' output).
+``--holes P`` punches holes through P of the object foregrounds (``matting_data.punch_holes``);
+validation then reports the alpha stage on composites with holes too (``holes_val_*``).
 
 Losses, over the trimap's unknown region:
 - background: L1 on the background colour;
@@ -180,7 +184,9 @@ def write_card(out: Path, args, timings: dict, metrics: dict, counts: dict) -> N
     """``out/MODEL_CARD.md``: data, split, steps, hardware, time and validation numbers of this run."""
     lines = ["# Matting networks (background -> foreground -> alpha)", "",
              f"- command: `python -m segwidgets.train matting --out {out} --steps {args.steps} "
-             f"--finetune-steps {args.finetune_steps} --batch-size {args.batch_size} --size {args.size}`",
+             f"--finetune-steps {args.finetune_steps} --batch-size {args.batch_size} --size {args.size} "
+             f"--stages {','.join(args.stages)} --holes {args.holes}"
+             + (f" --init {args.init}" if args.init else "") + f" --lr {args.lr}`",
              f"- data: object images of {args.data} ({counts['fit']} fit / {counts['validation']} validation; "
              "the test split is never read); real mattes for fine-tuning: "
              f"{', '.join(counts['mattes']) or 'none'} (GT09..GT13 and the lemur never read)",
@@ -208,19 +214,38 @@ def run(args) -> dict:
     val_sampler = MattingSampler(validation, [], args.size)
     val_batches = [stack_samples([val_sampler.sample(val_rng, real_p=0) for _ in range(8)], args.device)
                    for _ in range(args.val_batches)]
+    # Drawn after the plain ones, so those stay the same composites whatever --holes is.
+    holes_batches = [stack_samples([val_sampler.sample(val_rng, real_p=0, holes_p=1.0) for _ in range(8)], args.device)
+                     for _ in range(args.val_batches)] if args.holes else []
+    unknown = sorted(set(args.stages) - set(STAGES))
+    if unknown:
+        raise ValueError(f"unknown stages {unknown}; the stages are {list(STAGES)}")
+    if set(args.stages) != set(STAGES) and not args.init:
+        raise ValueError("training only some stages needs --init: the folder the other stages' weights come from")
     networks, timings, metrics = {}, {}, {}
     finetune_from = args.steps - args.finetune_steps
     for stage in STAGES:
         init = Path(args.init) / STAGES[stage][1] if args.init else None
+        if stage not in args.stages:  # an earlier stage taken as it is, e.g. the shipped colour networks
+            from ..core.weights import load_weights
+
+            networks[stage] = STAGES[stage][0]()
+            load_weights(networks[stage], init)
+            networks[stage] = networks[stage].float().to(args.device).eval()
+            continue
         model = build_stage(stage, args.pretrained, init).to(args.device)
 
         def loss_fn(rng, step, stage=stage, model=model):
             real_p = FINETUNE_REAL_P if step >= finetune_from else REAL_P
-            batch = stack_samples([sampler.sample(rng, real_p) for _ in range(args.batch_size)], args.device)
+            batch = stack_samples([sampler.sample(rng, real_p, holes_p=args.holes) for _ in range(args.batch_size)],
+                                  args.device)
             return stage_losses(stage, model, networks, batch)
 
         def evaluate(stage=stage, model=model):
-            return stage_metrics(stage, model, networks, val_batches)
+            found = stage_metrics(stage, model, networks, val_batches)
+            if holes_batches and stage == "alpha":
+                found.update({f"holes_{k}": v for k, v in stage_metrics(stage, model, networks, holes_batches).items()})
+            return found
 
         print(f"stage {stage}: {args.steps} steps (real mattes mostly from step {finetune_from})")
         t0 = time.time()

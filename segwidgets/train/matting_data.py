@@ -12,6 +12,8 @@ another image, ``I = a F + (1 - a) B``, so the background ``B``, the foreground
   ``1 - (1 - a1)(1 - a2)``);
 - random scale and position of the crop, a mirror flip, colour jitter of the
   foreground;
+- optionally (``holes_p``) holes punched through an object's alpha, so the background
+  shows through inside the object as between a plant's leaves or strands of hair;
 - trimap: the mixed pixels (0.01 < a < 0.99) dilated by a random 1..19 px.
 
 Real mattes can also come as they are (their own background, unknown colours):
@@ -71,6 +73,25 @@ def soft_alpha(rng: np.random.Generator, mask: np.ndarray) -> np.ndarray:
     coarse = rng.random((6, 6)).astype(np.float32)  # a smooth 0..1 field: a coarse grid, upsampled
     mix = ndimage.zoom(coarse, (mask.shape[0] / 6, mask.shape[1] / 6), order=1, grid_mode=True, mode="nearest")
     return np.clip(mix * blurred[0] + (1 - mix) * blurred[1], 0, 1).astype(np.float32)
+
+
+def punch_holes(rng: np.random.Generator, alpha: np.ndarray) -> np.ndarray:
+    """``alpha`` with soft-edged holes covering 10-40 % of its opaque part.
+
+    The holes are the highest values of smooth random noise (blobs 2-10 px across at
+    a 256 px sample, soft edges of 0-1.5 px): the background then shows through
+    inside the object, which soft alphas made from masks never have.
+    """
+    inside = alpha > 0.5
+    if inside.sum() < 64:
+        return alpha
+    noise = ndimage.gaussian_filter(rng.standard_normal(alpha.shape).astype(np.float32), rng.uniform(2, 10))
+    threshold = np.quantile(noise[inside], 1 - rng.uniform(0.1, 0.4))
+    holes = (noise > threshold).astype(np.float32)
+    softness = rng.uniform(0, 1.5)
+    if softness > 0.3:
+        holes = ndimage.gaussian_filter(holes, softness)
+    return (alpha * (1 - holes)).astype(np.float32)
 
 
 def trimap_from_alpha(rng: np.random.Generator, alpha: np.ndarray, band=BAND_RANGE) -> np.ndarray:
@@ -137,11 +158,14 @@ class MattingSampler:
         rgb = self._window((x0, y0, x0 + side, y0 + side), (h, w)).to_local_map(item.image) / 255.0
         return rgb.astype(np.float32)
 
-    def sample(self, rng, real_p: float = 0.2, as_is_p: float = 0.3) -> MattingSample:
+    def sample(self, rng, real_p: float = 0.2, as_is_p: float = 0.3, holes_p: float = 0.0) -> MattingSample:
         """One sample: a real matte with probability ``real_p`` (as it is, with its own background,
-        ``as_is_p`` of those), else a soft-alpha object; a second foreground half the time."""
+        ``as_is_p`` of those), else a soft-alpha object, with holes (:func:`punch_holes`) with
+        probability ``holes_p``; a second foreground half the time."""
         real = bool(self.mattes) and rng.random() < real_p
         fg, alpha = self.matte_foreground(rng) if real else self.object_foreground(rng)
+        if not real and holes_p and rng.random() < holes_p:
+            alpha = punch_holes(rng, alpha)
         flip = rng.random() < 0.5
         if real and rng.random() < as_is_p:
             image, alpha = (fg[:, ::-1], alpha[:, ::-1]) if flip else (fg, alpha)

@@ -195,6 +195,48 @@ def test_matting_training_runs_the_three_stages_and_resumes(dataset, mattes, tmp
     assert "GT01" in card and "val_sad" in card
 
 
+def test_punched_holes_let_the_background_through_inside_the_object():
+    from segwidgets.train.matting_data import punch_holes, trimap_from_alpha
+
+    alpha = np.zeros((96, 96), np.float32)
+    alpha[16:80, 16:80] = 1
+    holed = punch_holes(np.random.default_rng(0), alpha)
+    inside = alpha == 1
+    lost = 1 - holed[inside].mean()
+    assert 0.05 < lost < 0.5  # 10-40 % of the opaque part, edges softened
+    assert (holed[~inside] == 0).all() and holed.min() >= 0 and holed.max() <= 1
+    trimap = trimap_from_alpha(np.random.default_rng(0), holed, band=(1, 1))
+    assert (trimap[16:80, 16:80] == 0.5).sum() > (trimap[16:80, 16:80] == 1).sum() * 0.1  # holes' edges: unknown
+    tiny = np.zeros((20, 20), np.float32)
+    tiny[5:9, 5:9] = 1
+    assert (punch_holes(np.random.default_rng(0), tiny) == tiny).all()  # too small to punch
+
+
+def test_matting_training_of_the_alpha_stage_alone_on_given_colour_networks(dataset, mattes, tmp_path):
+    root, pretrained = dataset
+    first, second = tmp_path / "all", tmp_path / "alpha"
+    common = ["--data", str(root), "--size", "64", "--batch-size", "2", "--eval-every", "2", "--threads", "1",
+              "--device", "cpu", "--pretrained", str(pretrained), "--mattes", str(mattes), "--val-batches", "1",
+              "--finetune-steps", "1", "--steps", "2"]
+    assert main(["matting", "--out", str(first), *common]) == 0
+    weights = tmp_path / "weights"
+    weights.mkdir()
+    for stage in ("background", "foreground", "alpha"):
+        (weights / f"matting_{stage}.safetensors").write_bytes(
+            (first / stage / f"matting_{stage}.safetensors").read_bytes())
+    with pytest.raises(ValueError, match="needs --init"):
+        main(["matting", "--out", str(second), "--stages", "alpha", *common])
+    with pytest.raises(ValueError, match="unknown stages"):
+        main(["matting", "--out", str(second), "--stages", "alfa", "--init", str(weights), *common])
+    assert main(["matting", "--out", str(second), "--stages", "alpha", "--init", str(weights), "--holes", "0.5",
+                 *common]) == 0
+    assert not (second / "background").exists() and not (second / "foreground").exists()
+    log = [json.loads(line) for line in (second / "alpha" / "log.jsonl").read_text().splitlines()]
+    assert {"val_sad", "holes_val_sad"} <= set(log[-1])
+    card = (second / "MODEL_CARD.md").read_text()
+    assert "--stages alpha --holes 0.5" in card and "| alpha |" in card and "| background |" not in card
+
+
 def test_query_losses_known_values():
     from segwidgets.train.query import double_margin_loss, l2_loss
 
