@@ -8,8 +8,9 @@ The alpha stage sees the colour networks' output at the pipeline's working scale
 fine-tuning set GT01..GT08; GT09..GT13 and the lemur are never read).
 ``--stages`` trains only some stages; the others are then taken from ``--init``
 (e.g. the alpha network fine-tuned on the shipped colour networks' output).
-``--holes P`` punches holes through P of the object foregrounds (``matting_data.punch_holes``);
-validation then reports the alpha stage on composites with holes too (``holes_val_*``).
+``--holes P`` punches holes through P of the object foregrounds (``matting_data.punch_holes``),
+``--strands P`` grows hair-like strands out of P of them (``matting_data.grow_strands``);
+validation then reports the alpha stage on composites with each too (``holes_val_*``, ``strands_val_*``).
 
 Losses, over the trimap's unknown region:
 - background: L1 on the background colour;
@@ -185,7 +186,7 @@ def write_card(out: Path, args, timings: dict, metrics: dict, counts: dict) -> N
     lines = ["# Matting networks (background -> foreground -> alpha)", "",
              f"- command: `python -m segwidgets.train matting --out {out} --steps {args.steps} "
              f"--finetune-steps {args.finetune_steps} --batch-size {args.batch_size} --size {args.size} "
-             f"--stages {','.join(args.stages)} --holes {args.holes}"
+             f"--stages {','.join(args.stages)} --holes {args.holes} --strands {args.strands}"
              + (f" --init {args.init}" if args.init else "") + f" --lr {args.lr}`",
              f"- data: object images of {args.data} ({counts['fit']} fit / {counts['validation']} validation; "
              "the test split is never read); real mattes for fine-tuning: "
@@ -214,9 +215,14 @@ def run(args) -> dict:
     val_sampler = MattingSampler(validation, [], args.size)
     val_batches = [stack_samples([val_sampler.sample(val_rng, real_p=0) for _ in range(8)], args.device)
                    for _ in range(args.val_batches)]
-    # Drawn after the plain ones, so those stay the same composites whatever --holes is.
-    holes_batches = [stack_samples([val_sampler.sample(val_rng, real_p=0, holes_p=1.0) for _ in range(8)], args.device)
-                     for _ in range(args.val_batches)] if args.holes else []
+    # Drawn after the plain ones, so those stay the same composites whatever --holes and --strands are;
+    # each from its own seed, so one set does not change with the other option.
+    extra_sets = {}
+    for name, share, seed in (("holes", args.holes, 1235), ("strands", args.strands, 1236)):
+        if share:
+            rng = np.random.default_rng(seed)
+            extra_sets[name] = [stack_samples([val_sampler.sample(rng, real_p=0, **{f"{name}_p": 1.0}) for _ in range(8)],
+                                              args.device) for _ in range(args.val_batches)]
     unknown = sorted(set(args.stages) - set(STAGES))
     if unknown:
         raise ValueError(f"unknown stages {unknown}; the stages are {list(STAGES)}")
@@ -237,14 +243,14 @@ def run(args) -> dict:
 
         def loss_fn(rng, step, stage=stage, model=model):
             real_p = FINETUNE_REAL_P if step >= finetune_from else REAL_P
-            batch = stack_samples([sampler.sample(rng, real_p, holes_p=args.holes) for _ in range(args.batch_size)],
-                                  args.device)
+            batch = stack_samples([sampler.sample(rng, real_p, holes_p=args.holes, strands_p=args.strands)
+                                   for _ in range(args.batch_size)], args.device)
             return stage_losses(stage, model, networks, batch)
 
         def evaluate(stage=stage, model=model):
             found = stage_metrics(stage, model, networks, val_batches)
-            if holes_batches and stage == "alpha":
-                found.update({f"holes_{k}": v for k, v in stage_metrics(stage, model, networks, holes_batches).items()})
+            for name, batches in extra_sets.items() if stage == "alpha" else ():
+                found.update({f"{name}_{k}": v for k, v in stage_metrics(stage, model, networks, batches).items()})
             return found
 
         print(f"stage {stage}: {args.steps} steps (real mattes mostly from step {finetune_from})")

@@ -14,6 +14,8 @@ another image, ``I = a F + (1 - a) B``, so the background ``B``, the foreground
   foreground;
 - optionally (``holes_p``) holes punched through an object's alpha, so the background
   shows through inside the object as between a plant's leaves or strands of hair;
+- optionally (``strands_p``) thin curved strands of the object's colour growing out of
+  its outline, sub-pixel wide, so the networks see hair-like partial alpha;
 - trimap: the mixed pixels (0.01 < a < 0.99) dilated by a random 1..19 px.
 
 Real mattes can also come as they are (their own background, unknown colours):
@@ -26,6 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 from scipy import ndimage
+from skimage.draw import bezier_curve
 
 from ..core.crops import CropWindow, square_box
 from ..data.matting import MattingExample
@@ -94,6 +97,44 @@ def punch_holes(rng: np.random.Generator, alpha: np.ndarray) -> np.ndarray:
     return (alpha * (1 - holes)).astype(np.float32)
 
 
+def grow_strands(rng: np.random.Generator, foreground: np.ndarray,
+                 alpha: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(foreground, alpha) with 20-80 thin strands growing out of the object's outline.
+
+    Each strand is a curve (quadratic Bezier) 6-50 px long leaving an outline pixel
+    roughly along the outward normal, drawn at 2x resolution and averaged down (so
+    it is a fraction of a pixel wide: alpha 0.25-1 along it), with the object's colour
+    where it starts. Strands go over the object's own alpha (``1 - (1 - a)(1 - s)``).
+    """
+    h, w = alpha.shape
+    smooth = ndimage.gaussian_filter(alpha, 2.0)
+    edge = np.argwhere((smooth > 0.3) & (smooth < 0.7) & (alpha > 0.5))  # on the object: its colour
+    if len(edge) < 8:
+        return foreground, alpha
+    gy, gx = np.gradient(smooth)
+    canvas = np.zeros((2 * h, 2 * w), np.float32)
+    color_sum = np.zeros((2 * h, 2 * w, 3), np.float32)
+    for _ in range(int(rng.integers(20, 81))):
+        y, x = edge[rng.integers(len(edge))]
+        angle = np.arctan2(-gy[y, x], -gx[y, x]) + rng.uniform(-1.0, 1.0)  # outward, +-57 degrees
+        length = rng.uniform(6, 50)
+        bend = rng.uniform(-0.5, 0.5)
+        end = np.array([y + length * np.sin(angle), x + length * np.cos(angle)])
+        middle = (np.array([y, x]) + end) / 2 + bend * length * np.array([np.cos(angle), -np.sin(angle)])
+        rr, cc = bezier_curve(2 * y, 2 * x, int(2 * middle[0]), int(2 * middle[1]), int(2 * end[0]), int(2 * end[1]),
+                              1.0, shape=canvas.shape)
+        color = np.clip(foreground[y, x] * rng.uniform(0.85, 1.15), 0, 1)
+        canvas[rr, cc] = 1
+        color_sum[rr, cc] = color
+    strands = canvas.reshape(h, 2, w, 2).mean(axis=(1, 3)) * np.float32(rng.uniform(0.6, 1.0))
+    strand_color = color_sum.reshape(h, 2, w, 2, 3).sum(axis=(1, 3)) / np.maximum(
+        canvas.reshape(h, 2, w, 2).sum(axis=(1, 3)), 1)[..., None]
+    combined = 1 - (1 - alpha) * (1 - strands)
+    weight = (alpha / np.maximum(combined, 1e-6))[..., None]
+    foreground = np.where(strands[..., None] > 0, weight * foreground + (1 - weight) * strand_color, foreground)
+    return foreground.astype(np.float32), combined.astype(np.float32)
+
+
 def trimap_from_alpha(rng: np.random.Generator, alpha: np.ndarray, band=BAND_RANGE) -> np.ndarray:
     """0 / 0.5 / 1 trimap: mixed pixels dilated by a random ``band`` px are unknown, the rest by alpha."""
     mixed = (alpha > MIXED_LOW) & (alpha < MIXED_HIGH)
@@ -158,14 +199,18 @@ class MattingSampler:
         rgb = self._window((x0, y0, x0 + side, y0 + side), (h, w)).to_local_map(item.image) / 255.0
         return rgb.astype(np.float32)
 
-    def sample(self, rng, real_p: float = 0.2, as_is_p: float = 0.3, holes_p: float = 0.0) -> MattingSample:
+    def sample(self, rng, real_p: float = 0.2, as_is_p: float = 0.3, holes_p: float = 0.0,
+               strands_p: float = 0.0) -> MattingSample:
         """One sample: a real matte with probability ``real_p`` (as it is, with its own background,
         ``as_is_p`` of those), else a soft-alpha object, with holes (:func:`punch_holes`) with
-        probability ``holes_p``; a second foreground half the time."""
+        probability ``holes_p`` and strands (:func:`grow_strands`) with probability ``strands_p``;
+        a second foreground half the time."""
         real = bool(self.mattes) and rng.random() < real_p
         fg, alpha = self.matte_foreground(rng) if real else self.object_foreground(rng)
         if not real and holes_p and rng.random() < holes_p:
             alpha = punch_holes(rng, alpha)
+        if not real and strands_p and rng.random() < strands_p:
+            fg, alpha = grow_strands(rng, fg, alpha)
         flip = rng.random() < 0.5
         if real and rng.random() < as_is_p:
             image, alpha = (fg[:, ::-1], alpha[:, ::-1]) if flip else (fg, alpha)

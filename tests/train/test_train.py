@@ -212,6 +212,24 @@ def test_punched_holes_let_the_background_through_inside_the_object():
     assert (punch_holes(np.random.default_rng(0), tiny) == tiny).all()  # too small to punch
 
 
+def test_strands_grow_out_of_the_outline_with_partial_alpha():
+    from segwidgets.train.matting_data import grow_strands
+
+    alpha = np.zeros((160, 160), np.float32)
+    alpha[64:96, 64:96] = 1
+    foreground = np.zeros((160, 160, 3), np.float32)
+    foreground[64:96, 64:96] = (0.9, 0.2, 0.1)
+    fg, grown = grow_strands(np.random.default_rng(0), foreground, alpha)
+    outside = alpha == 0
+    assert (grown >= alpha).all() and grown.max() <= 1
+    strands = outside & (grown > 0)
+    assert strands.sum() > 50 and np.median(grown[strands]) < 1  # thin: mostly partial alpha
+    np.testing.assert_allclose(fg[strands], np.broadcast_to((0.9, 0.2, 0.1), fg[strands].shape), atol=0.2)
+    far = np.zeros_like(outside)
+    far[:4], far[-4:] = True, True
+    assert (grown[far] == 0).all()  # at most 50 px from the outline (the border is 60 px away)
+
+
 def test_matting_training_of_the_alpha_stage_alone_on_given_colour_networks(dataset, mattes, tmp_path):
     root, pretrained = dataset
     first, second = tmp_path / "all", tmp_path / "alpha"
@@ -229,12 +247,12 @@ def test_matting_training_of_the_alpha_stage_alone_on_given_colour_networks(data
     with pytest.raises(ValueError, match="unknown stages"):
         main(["matting", "--out", str(second), "--stages", "alfa", "--init", str(weights), *common])
     assert main(["matting", "--out", str(second), "--stages", "alpha", "--init", str(weights), "--holes", "0.5",
-                 *common]) == 0
+                 "--strands", "0.5", *common]) == 0
     assert not (second / "background").exists() and not (second / "foreground").exists()
     log = [json.loads(line) for line in (second / "alpha" / "log.jsonl").read_text().splitlines()]
-    assert {"val_sad", "holes_val_sad"} <= set(log[-1])
+    assert {"val_sad", "holes_val_sad", "strands_val_sad"} <= set(log[-1])
     card = (second / "MODEL_CARD.md").read_text()
-    assert "--stages alpha --holes 0.5" in card and "| alpha |" in card and "| background |" not in card
+    assert "--stages alpha --holes 0.5 --strands 0.5" in card and "| alpha |" in card and "| background |" not in card
 
 
 def test_query_losses_known_values():
