@@ -155,14 +155,15 @@ def stage_metrics(stage: str, model, networks: dict, batches: list[dict]) -> dic
     return {k: round(sums[k] / max(counts[k], 1), 5) for k in sums}
 
 
-def load_stage(stage: str, out: Path, device) -> torch.nn.Module:
-    """The exported weights of a finished earlier stage, in eval mode."""
+def load_stage(stage: str, out: Path, device, path: Path | None = None) -> torch.nn.Module:
+    """The exported weights of a finished earlier stage (``out/<stage>/``, or ``path``), in eval mode."""
     from ..core.weights import load_weights
 
     cls, weights = STAGES[stage]
-    path = out / stage / weights
+    path = path or out / stage / weights
     if not path.exists():
-        raise FileNotFoundError(f"the {stage} stage must be trained first: {path} not found")
+        raise FileNotFoundError(f"the {stage} stage's weights are not there: {path} (train that stage first, "
+                                "or pass --init with a folder that holds them)")
     model = cls()
     load_weights(model, path)
     return model.float().to(device).eval()
@@ -233,11 +234,7 @@ def run(args) -> dict:
     for stage in STAGES:
         init = Path(args.init) / STAGES[stage][1] if args.init else None
         if stage not in args.stages:  # an earlier stage taken as it is, e.g. the shipped colour networks
-            from ..core.weights import load_weights
-
-            networks[stage] = STAGES[stage][0]()
-            load_weights(networks[stage], init)
-            networks[stage] = networks[stage].float().to(args.device).eval()
+            networks[stage] = load_stage(stage, out, args.device, path=init)
             continue
         model = build_stage(stage, args.pretrained, init).to(args.device)
 
