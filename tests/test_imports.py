@@ -1,5 +1,5 @@
-"""Importing segwidgets and running its networks never loads torchvision (~170 MB per kernel on
-Binder's 2 GB); only semantic segmentation (``nets.semantic.pyramid_pool``) imports it, when called."""
+"""Importing segwidgets and running its networks, semantic segmentation included, never loads
+torchvision (~170 MB more per kernel on Binder's 2 GB; it is a test-only dependency)."""
 import subprocess
 import sys
 import textwrap
@@ -14,6 +14,7 @@ SCRIPT = textwrap.dedent("""
     from segwidgets.core.engine import Engine
     from segwidgets.core.clicks import Click
     from segwidgets.pipelines import ClickPredictor, estimate_alpha, segment_object, trimap_from_mask
+    from segwidgets.pipelines.semantic import segment_semantic
     from segwidgets.widgets import (ClickSegmenter, IterationSlider, MatteViewer, QueryFinder,
                                     SegmentExplorer, TrimapPainter)
 
@@ -31,7 +32,10 @@ SCRIPT = textwrap.dedent("""
     assert found.mask.shape == (h, w)
     matte = estimate_alpha(image, trimap_from_mask(disc, 3), engine=engine)
     assert matte.alpha.shape == (h, w)
-    loaded = "models loaded=['click', 'matting_alpha', 'matting_background', 'matting_foreground', 'objectness']"
+    labels = segment_semantic(image, engine=engine)
+    assert labels.labels.shape == (h, w)
+    loaded = ("models loaded=['click', 'matting_alpha', 'matting_background', 'matting_foreground', 'objectness', "
+              "'semantic']")
     assert loaded in repr(engine), repr(engine)  # the shipped networks really ran
     assert "torchvision" not in sys.modules, sorted(m for m in sys.modules if m.startswith("torchvision"))
     print("no torchvision")

@@ -28,6 +28,8 @@ SEMANTIC_STRIDE = 16
 FEATURE_CHANNELS = 64
 #: Spatial pyramid pooling levels (bins per side).
 PYRAMID_LEVELS = (6, 3, 2, 1)
+#: Pooled cells per channel, all levels together.
+PYRAMID_CELLS = sum(level * level for level in PYRAMID_LEVELS)
 #: The classes, in output order (the ``ccp_person`` labels grouped; see ``data.semantic``).
 CLASS_COUNT = 8
 #: Segments per chunk of the batched pass (bounds the masked copies of the feature maps).
@@ -70,28 +72,47 @@ def upsample_centred(coarse: torch.Tensor, size) -> torch.Tensor:
 def pyramid_pool(features: torch.Tensor, boxes: torch.Tensor, image_index: torch.Tensor) -> torch.Tensor:
     """Spatial pyramid max pooling of boxes on feature maps.
 
+    Each level L splits the box into L x L bins, bin i spanning rows
+    ``floor(i h / L)`` to ``ceil((i + 1) h / L)`` of the box's h rows (likewise columns): exactly
+    the bins of ``torchvision.ops.roi_pool`` with spatial scale 1 (bins overlap when the box
+    is not a multiple of L; a box smaller than L repeats cells). Parts of a box outside the map
+    pool nothing; a bin wholly outside is 0. Pure PyTorch, so inference never imports
+    torchvision (about 70 MB more per Jupyter kernel).
+
     Parameters
     ----------
     features : (B, C, gh, gw)
-    boxes : (N, 4)
-        ``(x0, y0, x1, y1)`` inclusive grid-cell bounds.
+    boxes : (N, 4) integer-valued
+        ``(x0, y0, x1, y1)`` inclusive grid-cell bounds (a box with x1 < x0 is one column wide).
     image_index : (N,)
         Which of the B maps each box pools.
 
     Returns
     -------
     (N, C * sum(level ** 2 for level in PYRAMID_LEVELS))
+        Per box, the levels in :data:`PYRAMID_LEVELS` order, each flattened channel-major.
     """
-    # Imported here, not at the top: torchvision costs ~170 MB per kernel; only semantic segmentation needs it.
-    from torchvision.ops import roi_pool
-
-    rois = torch.cat([image_index.to(features.dtype)[:, None], boxes.to(features.dtype)], 1)
-    pooled = [roi_pool(features, rois, (level, level), 1.0).flatten(1) for level in PYRAMID_LEVELS]
-    return torch.cat(pooled, 1)
+    grid_h, grid_w = features.shape[-2:]
+    pooled = []
+    # One small crop per box: adaptive max pooling over the crop has exactly the bins above.
+    for (x0, y0, x1, y1), b in zip(boxes.round().long().tolist(), image_index.long().tolist()):
+        y_end, x_end = y0 + max(y1 - y0 + 1, 1), x0 + max(x1 - x0 + 1, 1)
+        crop = features[b, :, max(y0, 0):max(min(y_end, grid_h), 0), max(x0, 0):max(min(x_end, grid_w), 0)]
+        outside = (max(-x0, 0), max(x_end - grid_w, 0), max(-y0, 0), max(y_end - grid_h, 0))
+        if crop.numel() == 0:
+            pooled.append(features.new_zeros(features.shape[1] * PYRAMID_CELLS))
+            continue
+        if any(outside):  # padding with -inf keeps the outside out of every max; all-outside bins -> 0
+            crop = F.pad(crop, outside, value=float("-inf"))
+        levels = torch.cat([F.adaptive_max_pool2d(crop, level).flatten() for level in PYRAMID_LEVELS])
+        pooled.append(levels.masked_fill(torch.isneginf(levels), 0.0) if any(outside) else levels)
+    if not pooled:
+        return features.new_zeros((0, features.shape[1] * PYRAMID_CELLS))
+    return torch.stack(pooled)
 
 
 def _pathway(channels: int, width: int) -> nn.Sequential:
-    inputs = channels * sum(level * level for level in PYRAMID_LEVELS)
+    inputs = channels * PYRAMID_CELLS
     return nn.Sequential(nn.Linear(inputs, width), nn.ReLU(inplace=True), nn.Dropout(0.2),
                          nn.Linear(width, width), nn.ReLU(inplace=True))
 

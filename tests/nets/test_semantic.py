@@ -3,6 +3,7 @@ import pytest
 import torch
 
 from segwidgets.nets import semantic as sem
+from segwidgets.nets.semantic import PYRAMID_LEVELS, pyramid_pool
 from segwidgets.pipelines import semantic as pipeline
 
 DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
@@ -72,3 +73,47 @@ def test_pixel_head_returns_input_size_logits():
     net = sem.PixelHeadNet().eval()
     with torch.no_grad():
         assert net(torch.rand(1, 3, 50, 40)).shape == (1, sem.CLASS_COUNT, 50, 40)
+
+
+def test_pyramid_pool_known_answer_on_a_small_map():
+    # One channel, 4 x 6 map holding 0..23; the box covers columns 1..3 and rows 0..2 (3 x 3 cells).
+    features = torch.arange(24, dtype=torch.float32).reshape(1, 1, 4, 6)
+    pooled = pyramid_pool(features, torch.tensor([[1, 0, 3, 2]]), torch.tensor([0]))
+    box = features[0, 0, 0:3, 1:4]  # [[1, 2, 3], [7, 8, 9], [13, 14, 15]]
+    level6, level3, level2, level1 = pooled[0].split([36, 9, 4, 1])
+    # 6 bins over 3 cells: each cell repeated twice per side
+    assert torch.equal(level6.reshape(6, 6), box.repeat_interleave(2, 0).repeat_interleave(2, 1))
+    assert torch.equal(level3.reshape(3, 3), box)  # one cell per bin
+    # 2 bins over 3 cells: [0, 2) and [1, 3) overlap in the middle cell
+    assert torch.equal(level2.reshape(2, 2), torch.tensor([[8.0, 9.0], [14.0, 15.0]]))
+    assert level1.item() == 15.0
+
+
+def test_pyramid_pool_outside_the_map_pools_nothing_and_empty_bins_are_zero():
+    features = -torch.ones(1, 2, 3, 3)  # all negative: a bin that saw padding would not be -1
+    boxes = torch.tensor([[2, 2, 4, 4],     # one cell inside, the rest outside
+                          [5, 5, 7, 7]])    # wholly outside
+    pooled = pyramid_pool(features, boxes, torch.tensor([0, 0]))
+    level1 = pooled[:, -2:]  # the 1x1 level of both channels
+    assert torch.equal(level1[0], torch.tensor([-1.0, -1.0]))
+    assert torch.equal(pooled[1], torch.zeros_like(pooled[1]))
+    level6 = pooled[0, :72].reshape(2, 6, 6)
+    assert torch.equal(level6[:, :2, :2], -torch.ones(2, 2, 2)) and torch.equal(level6[:, 2:, :], torch.zeros(2, 4, 6))
+
+
+def test_pyramid_pool_equals_torchvision_roi_pool_and_its_gradient():
+    ops = pytest.importorskip("torchvision.ops")
+    torch.manual_seed(0)
+    features = torch.randn(3, 5, 13, 17, requires_grad=True)
+    n = 300
+    x0, y0 = torch.randint(-3, 17, (n,)), torch.randint(-3, 13, (n,))
+    boxes = torch.stack([x0, y0, x0 + torch.randint(-2, 20, (n,)), y0 + torch.randint(-2, 15, (n,))], 1)
+    index = torch.randint(0, 3, (n,))
+    ours = pyramid_pool(features, boxes, index)
+    rois = torch.cat([index[:, None].float(), boxes.float()], 1)
+    theirs = torch.cat([ops.roi_pool(features, rois, (level, level), 1.0).flatten(1) for level in PYRAMID_LEVELS], 1)
+    assert torch.equal(ours, theirs)
+    weights = torch.randn_like(ours)
+    (ours_grad,) = torch.autograd.grad((ours * weights).sum(), features)
+    (theirs_grad,) = torch.autograd.grad((theirs * weights).sum(), features)
+    assert torch.allclose(ours_grad, theirs_grad, atol=1e-5)
