@@ -28,14 +28,23 @@ def readme_setup_command() -> str:
     return command
 
 
-def pip_install(command: str) -> tuple[bool, list[str]]:
-    """``(editable, targets)`` of the one ``pip install`` in a shell command (steps joined by
+def pip_installs(command: str) -> list[tuple[bool, list[str]]]:
+    """``(editable, targets)`` of each ``pip install`` in a shell command (steps joined by
     ``&&``, ``;`` or new lines); ``--no-cache-dir`` is the only other option allowed."""
-    installs = [shlex.split(step) for step in re.split(r"&&|;|\n", command) if step.split()[:2] == ["pip", "install"]]
-    (words,) = installs
-    options = [w for w in words[2:] if w.startswith("-")]
-    assert set(options) <= {"-e", "--no-cache-dir"}, f"unexpected pip options {options}"
-    return "-e" in options, [w for w in words[2:] if not w.startswith("-")]
+    found = []
+    for step in re.split(r"&&|;|\n", command):
+        words = shlex.split(step, comments=True)
+        if words[:2] == ["pip", "install"]:
+            options = [w for w in words[2:] if w.startswith("-")]
+            assert set(options) <= {"-e", "--no-cache-dir"}, f"unexpected pip options {options}"
+            found.append(("-e" in options, [w for w in words[2:] if not w.startswith("-")]))
+    return found
+
+
+def pip_install(command: str) -> tuple[bool, list[str]]:
+    """The one ``pip install`` of a shell command (see :func:`pip_installs`)."""
+    (install,) = pip_installs(command)
+    return install
 
 
 def readme_dependencies() -> dict[str, SpecifierSet]:
@@ -55,7 +64,11 @@ def test_postbuild_runs_the_readme_install():
     text = script.read_text()
     assert os.access(script, os.X_OK) and text.startswith("#!") and "set -euo pipefail" in text
     subprocess.run(["bash", "-n", str(script)], check=True)  # parses
-    assert pip_install(text) == pip_install(readme_setup_command())  # same target, extras, editable
+    readme_install, kernel_install = pip_installs(text)
+    assert readme_install == pip_install(readme_setup_command())  # same target, extras, editable
+    # then Binder's forking kernel (binder/kernel), installed as the default "python3" kernel
+    assert kernel_install == (False, ["./binder/kernel"])
+    assert "python -m segwidgets_binder_kernel install --name python3" in text
 
 
 def test_requirements_only_preinstall_what_the_readme_installs():

@@ -82,8 +82,9 @@ class LabSession:
         Console messages of type "error" and uncaught page errors, in order.
     """
 
-    def __init__(self, root, log=None, viewport=(1600, 1000)):
+    def __init__(self, root, log=None, viewport=(1600, 1000), env=None):
         self.root = Path(root)
+        self.env = env
         self.viewport = viewport
         self._tmp = Path(tempfile.mkdtemp(prefix="segwidgets-lab-"))
         self.log = Path(log) if log is not None else self._tmp / "lab.log"
@@ -120,7 +121,7 @@ class LabSession:
                  f"--ServerApp.token={TOKEN}", "--ServerApp.ip=127.0.0.1", "--LabApp.expose_app_in_browser=True",
                  "--allow-root", f"--ServerApp.root_dir={self.root}", f"--LabApp.user_settings_dir={settings}",
                  f"--LabApp.workspaces_dir={self._tmp / 'workspaces'}"],
-                cwd=self.root, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                cwd=self.root, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=self.env,
             )
         wait_until(self._server_ready, 120, f"JupyterLab to answer (log: {self.log})", interval=0.5)
         self._playwright = sync_playwright().start()

@@ -5,6 +5,8 @@ playwright or JupyterLab); see ``_lab.missing``. Screenshots go to ``out/e2e/`` 
 """
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -26,8 +28,22 @@ def lab():
     if reason:
         pytest.skip(f"browser tests skipped: {reason}")
     SHOTS.mkdir(parents=True, exist_ok=True)
-    with LabSession(ROOT, log=SHOTS / "lab.log") as session:
-        yield session
+    with tempfile.TemporaryDirectory() as kernels:
+        with LabSession(ROOT, log=SHOTS / "lab.log", env=binder_kernel_env(kernels)) as session:
+            yield session
+
+
+def binder_kernel_env(prefix: str) -> dict | None:
+    """The server's environment with Binder's forking kernel (binder/kernel) as its "python3"
+    kernel, so that these tests run the notebooks as Binder does; ``None`` (the plain kernel)
+    where that package is not installed. The plain kernel runs every notebook in tests/test_notebooks.py."""
+    try:
+        from segwidgets_binder_kernel import install
+    except ImportError:
+        return None
+    install("python3", prefix=prefix)
+    paths = [os.path.join(prefix, "share", "jupyter"), *filter(None, os.environ.get("JUPYTER_PATH", "").split(os.pathsep))]
+    return {**os.environ, "JUPYTER_PATH": os.pathsep.join(paths)}
 
 
 @pytest.fixture

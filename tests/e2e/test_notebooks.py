@@ -16,12 +16,14 @@ Screenshots of each step: ``out/e2e/`` (git-ignored).
 """
 from __future__ import annotations
 
+import json
 import re
+import urllib.request
 from pathlib import Path
 
 import pytest
 
-from ._lab import CanvasBox, wait_until
+from ._lab import TOKEN, CanvasBox, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = sorted(p.stem for p in (ROOT / "notebooks").glob("*.ipynb"))
@@ -221,3 +223,24 @@ def test_every_notebook_has_a_browser_run():
     """The list above comes from notebooks/; the drivers name real notebooks."""
     assert len(NOTEBOOKS) >= 8
     assert set(DRIVERS) <= set(NOTEBOOKS)
+
+
+@pytest.mark.slow
+def test_kernels_are_binder_forking_kernels_when_installed(lab):
+    """With binder/kernel installed (the README's test command), this server's kernels, and so the
+    notebooks above, are forked by Binder's kernel: a kernel started here says so in the server's log."""
+    pytest.importorskip("segwidgets_binder_kernel", reason="binder/kernel not installed: plain kernels")
+
+    def call(method: str, path: str) -> bytes:
+        request = urllib.request.Request(f"{lab.base}{path}?token={TOKEN}", method=method,
+                                         data=b"{}" if method == "POST" else None)
+        with urllib.request.urlopen(request, timeout=120) as answer:
+            return answer.read()
+
+    kernel_id = json.loads(call("POST", "/api/kernels"))["id"]
+    try:
+        wait_until(lambda: f"kernel {kernel_id} forked from the fork server" in lab.log.read_text(), 60,
+                   "the server to log the forked kernel")
+        assert f"starting kernel {kernel_id} as a new process" not in lab.log.read_text()
+    finally:
+        call("DELETE", f"/api/kernels/{kernel_id}")

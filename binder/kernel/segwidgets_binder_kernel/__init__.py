@@ -1,0 +1,39 @@
+"""Jupyter kernels that share their libraries' memory: forked from one process that imported them.
+
+Each Jupyter kernel that uses segwidgets holds its own copy of PyTorch and the other libraries
+(about 200 MB of private memory); eight notebooks open at once do not fit in mybinder.org's 2 GB.
+``python -m segwidgets_binder_kernel install`` installs a kernel spec (by default replacing the
+``python3`` kernel of the current user) whose kernels are forked from a fork server
+(:mod:`.zygote`) by a jupyter_client provisioner (:mod:`.provisioner`), so that they share those
+pages. Linux only; elsewhere, or whenever forking fails, kernels start as usual.
+"""
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+#: The provisioner's name (an entry point in the group ``jupyter_client.kernel_provisioners``).
+PROVISIONER_NAME = "segwidgets-fork"
+
+
+def kernel_spec(display_name: str = "Python 3 (ipykernel)") -> dict:
+    """The kernel.json of an ipykernel kernel forked by :class:`.provisioner.ForkingProvisioner`."""
+    return {
+        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": display_name,
+        "language": "python",
+        "interrupt_mode": "signal",
+        "metadata": {"debugger": True, "kernel_provisioner": {"provisioner_name": PROVISIONER_NAME}},
+    }
+
+
+def install(name: str = "python3", user: bool = True, prefix: str | None = None,
+            display_name: str = "Python 3 (ipykernel)") -> str:
+    """Install the kernel spec as ``name`` (for this user, or under ``prefix``); returns its folder."""
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    with tempfile.TemporaryDirectory() as folder:
+        (Path(folder) / "kernel.json").write_text(json.dumps(kernel_spec(display_name), indent=1))
+        return KernelSpecManager().install_kernel_spec(folder, name, user=user and prefix is None, prefix=prefix)
