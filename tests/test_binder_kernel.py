@@ -169,3 +169,32 @@ def test_fork_server_and_kernels_exit_with_the_jupyter_server(kernel_dir):
         time.sleep(0.2)
     left = [pid for pid in (kernel, server) if alive(pid)]
     assert not left, f"still running after the Jupyter server exited: {left}"
+
+
+def test_a_kernel_started_after_its_code_changed_runs_the_new_code(tmp_path, monkeypatch):
+    """After %pip install or an edit, a (re)started kernel must not run what the fork server loaded
+    before; kernels already running keep running."""
+    modules = tmp_path / "modules"
+    modules.mkdir()
+    probe = modules / "swprobe.py"
+    probe.write_text("VALUE = 1\n")
+    monkeypatch.setenv("PYTHONPATH", str(modules))
+    install("swprobe", prefix=str(tmp_path / "prefix"), preload=["swprobe"])
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "prefix" / "share" / "jupyter"))
+    code = "import sys; print('swprobe' in sys.modules, __import__('swprobe').VALUE)"
+    first, first_client = start("swprobe", tmp_path)
+    other, other_client = start("swprobe", tmp_path)
+    try:
+        assert isinstance(first.provisioner.process, ForkedKernel)
+        assert run(first_client, code).split() == ["True", "1"]  # preloaded by the fork server
+        probe.write_text("VALUE = 2\n")
+        os.utime(probe, (time.time() + 5, time.time() + 5))
+        first.restart_kernel(now=True)
+        first_client.wait_for_ready(timeout=60)
+        assert isinstance(first.provisioner.process, ForkedKernel)
+        assert run(first_client, code).split() == ["True", "2"]  # from a fresh fork server
+        assert run(other_client, "print(6 * 7)").strip() == "42"  # forked by the old server, still running
+    finally:
+        for manager, client in ((first, first_client), (other, other_client)):
+            client.stop_channels()
+            manager.shutdown_kernel(now=True)

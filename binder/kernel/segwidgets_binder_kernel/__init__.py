@@ -18,22 +18,26 @@ from pathlib import Path
 PROVISIONER_NAME = "segwidgets-fork"
 
 
-def kernel_spec(display_name: str = "Python 3 (ipykernel)") -> dict:
-    """The kernel.json of an ipykernel kernel forked by :class:`.provisioner.ForkingProvisioner`."""
+def kernel_spec(display_name: str = "Python 3 (ipykernel)", preload: list[str] | None = None) -> dict:
+    """The kernel.json of an ipykernel kernel forked by :class:`.provisioner.ForkingProvisioner`
+    (``preload``: the modules its fork server imports, if not the default list)."""
+    provisioner = {"provisioner_name": PROVISIONER_NAME}
+    if preload is not None:
+        provisioner["config"] = {"preload": list(preload)}
     return {
         "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
         "display_name": display_name,
         "language": "python",
         "interrupt_mode": "signal",
-        "metadata": {"debugger": True, "kernel_provisioner": {"provisioner_name": PROVISIONER_NAME}},
+        "metadata": {"debugger": True, "kernel_provisioner": provisioner},
     }
 
 
 def install(name: str = "python3", user: bool = True, prefix: str | None = None,
-            display_name: str = "Python 3 (ipykernel)") -> str:
+            display_name: str = "Python 3 (ipykernel)", preload: list[str] | None = None) -> str:
     """Install the kernel spec as ``name`` (for this user, or under ``prefix``); returns its folder."""
     from jupyter_client.kernelspec import KernelSpecManager
 
     with tempfile.TemporaryDirectory() as folder:
-        (Path(folder) / "kernel.json").write_text(json.dumps(kernel_spec(display_name), indent=1))
+        (Path(folder) / "kernel.json").write_text(json.dumps(kernel_spec(display_name, preload), indent=1))
         return KernelSpecManager().install_kernel_spec(folder, name, user=user and prefix is None, prefix=prefix)

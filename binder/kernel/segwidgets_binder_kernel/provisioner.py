@@ -24,7 +24,9 @@ from typing import Any
 from jupyter_client.connect import KernelConnectionInfo
 from jupyter_client.provisioning import LocalProvisioner
 
-from .zygote import kernel_arguments
+from traitlets import List, Unicode
+
+from .zygote import DEFAULT_PRELOAD, kernel_arguments
 
 #: Seconds the first kernel waits for the fork server to import its libraries.
 SERVER_START_TIMEOUT_S = 120.0
@@ -71,11 +73,17 @@ class ForkedKernel:
         self.send_signal(signal.SIGKILL)
 
 
+class OutdatedServer(RuntimeError):
+    """The fork server's loaded code changed on disk since it was loaded; it forks no more kernels."""
+
+
 class _ForkServer:
     """A fork server for one Python interpreter, started on first use with the first kernel's environment."""
 
-    def __init__(self, python: str):
+    def __init__(self, python: str, preload: tuple[str, ...] = DEFAULT_PRELOAD):
         self.python = python
+        self.preload = preload
+        self.key = (python, preload)
         self.process: subprocess.Popen | None = None
         self.folder: tempfile.TemporaryDirectory | None = None
         self.failed: str | None = None
@@ -87,7 +95,8 @@ class _ForkServer:
     def start(self, env: dict) -> None:
         self.folder = tempfile.TemporaryDirectory(prefix="segwidgets-kernels-")
         self.process = subprocess.Popen(
-            [self.python, "-m", "segwidgets_binder_kernel.zygote", "--socket", self.socket_path],
+            [self.python, "-m", "segwidgets_binder_kernel.zygote", "--socket", self.socket_path,
+             "--preload", ",".join(self.preload)],
             stdin=subprocess.DEVNULL, cwd=self.folder.name, env=env, start_new_session=True)
         atexit.register(self.stop)
 
@@ -117,6 +126,8 @@ class _ForkServer:
             reply = json.loads(await asyncio.wait_for(reader.readline(), 30.0))
         finally:
             writer.close()
+        if reply.get("stale"):
+            raise OutdatedServer(reply["error"])
         if "pid" not in reply:
             raise RuntimeError(reply.get("error", "no reply"))
         return int(reply["pid"])
@@ -133,12 +144,20 @@ class _ForkServer:
             self.folder = None
 
 
-#: Fork servers by the kernel command's interpreter (kernels run in the Python their spec names).
-_FORK_SERVERS: dict[str, _ForkServer] = {}
+#: Fork servers by the kernel command's interpreter and preload list (kernels run in the Python
+#: their spec names). An outdated server is replaced here; it stays up while its kernels run.
+_FORK_SERVERS: dict[tuple, _ForkServer] = {}
 
 
 class ForkingProvisioner(LocalProvisioner):
-    """LocalProvisioner whose kernels are forked from one fork server (shared library pages)."""
+    """LocalProvisioner whose kernels are forked from one fork server (shared library pages).
+
+    ``preload`` (the kernel spec's ``metadata.kernel_provisioner.config.preload``): modules the
+    fork server imports, by default :data:`.zygote.DEFAULT_PRELOAD`.
+    """
+
+    preload = List(Unicode(), default_value=list(DEFAULT_PRELOAD), config=True,
+                   help="Modules the fork server imports before forking kernels.")
 
     async def launch_kernel(self, cmd: list[str], **kwargs: Any) -> KernelConnectionInfo:
         env = dict(kwargs.get("env") or os.environ)
@@ -146,7 +165,16 @@ class ForkingProvisioner(LocalProvisioner):
         if server is not None:
             cwd = str(kwargs.get("cwd") or os.getcwd())
             try:
-                pid = await server.fork(cmd, env, cwd)
+                try:
+                    pid = await server.fork(cmd, env, cwd)
+                except OutdatedServer as outdated:
+                    # e.g. after %pip install: a fresh server loads the code as it is now
+                    self.log.info("segwidgets: restarting the fork server: %s", outdated)
+                    _FORK_SERVERS.pop(server.key, None)
+                    server, reason = await self._fork_server(cmd, env)
+                    if server is None:
+                        raise RuntimeError(reason) from outdated
+                    pid = await server.fork(cmd, env, cwd)
             except (OSError, RuntimeError, ValueError, asyncio.TimeoutError) as error:
                 reason = f"the fork server failed: {error}"
             else:
@@ -158,8 +186,7 @@ class ForkingProvisioner(LocalProvisioner):
         self.log.warning("segwidgets: starting kernel %s as a new process: %s", self.kernel_id, reason)
         return await super().launch_kernel(cmd, **kwargs)
 
-    @staticmethod
-    async def _fork_server(cmd: list[str], env: dict) -> tuple[_ForkServer | None, str | None]:
+    async def _fork_server(self, cmd: list[str], env: dict) -> tuple[_ForkServer | None, str | None]:
         """The ready fork server for ``cmd``, or ``None`` and why not."""
         if not sys.platform.startswith("linux"):
             # Tested on Linux only; macOS's system libraries are not safe to use after a fork.
@@ -167,7 +194,10 @@ class ForkingProvisioner(LocalProvisioner):
         if kernel_arguments(cmd) is None:
             return None, f"not an ipykernel command: {cmd!r}"
         python = cmd[0] if os.path.isabs(cmd[0]) else (shutil.which(cmd[0]) or sys.executable)
-        server = _FORK_SERVERS.setdefault(python, _ForkServer(python))
+        key = (python, tuple(self.preload))
+        if key not in _FORK_SERVERS:
+            _FORK_SERVERS[key] = _ForkServer(python, key[1])
+        server = _FORK_SERVERS[key]
         if not await server.ready(env):
             return None, server.failed
         return server, None

@@ -8,7 +8,10 @@ those pages copy-on-write and each keeps only what it changes.
 
 The server listens on a Unix socket. A request is one JSON line
 ``{"argv": [...], "connection_file": ..., "cwd": ..., "env": {...}}``; the reply is one
-JSON line, ``{"pid": N}`` for the forked kernel or ``{"error": "..."}``. The forked child
+JSON line, ``{"pid": N}`` for the forked kernel or ``{"error": "..."}``; when a loaded module
+or a folder on ``sys.path`` has changed since the preload (``%pip install``, an edited file),
+the reply is ``{"error": ..., "stale": true}`` and the server exits, so that the provisioner
+starts a fresh one: a restarted kernel never runs outdated code. The forked child
 starts its own session (so the kernel manager can signal its process group), takes the
 request's working folder and environment, reseeds NumPy's global random state (which a fork
 would otherwise copy into every kernel) and runs ``ipykernel``'s application with ``argv``.
@@ -27,6 +30,7 @@ import os
 import signal
 import socket
 import sys
+import time
 
 #: Imported before forking: libraries every segwidgets kernel loads. Nothing that hooks into a
 #: running IPython at import (ipywidgets registers its comm target only when imported inside a
@@ -98,7 +102,37 @@ def _run_kernel(request: dict) -> None:
         os._exit(status)
 
 
-def _handle(connection: socket.socket, listener: socket.socket) -> None:
+def code_state() -> dict[str, float | None]:
+    """Modification time of every loaded module's file and of every folder on ``sys.path``.
+
+    A kernel forked after any of them changed (a package upgraded with ``%pip``, an edited
+    source file of an editable install) would run the code loaded before: see :func:`changed`.
+    """
+    paths = {getattr(module, "__file__", None) for module in list(sys.modules.values())}
+    paths.update(entry for entry in sys.path if entry)
+    state = {}
+    for path in filter(None, paths):
+        try:
+            state[path] = os.stat(path).st_mtime
+        except OSError:
+            state[path] = None
+    return state
+
+
+def changed(before: dict[str, float | None]) -> str | None:
+    """The first file or folder whose modification time differs from ``before`` (or None)."""
+    for path, mtime in before.items():
+        try:
+            now = os.stat(path).st_mtime
+        except OSError:
+            now = None
+        if now != mtime:
+            return path
+    return None
+
+
+def _handle(connection: socket.socket, listener: socket.socket, loaded: dict) -> tuple[int | None, str | None]:
+    """Answer one request: ``(pid of the forked kernel or None, the changed path when the code is outdated)``."""
     with connection, connection.makefile("rwb") as stream:
         try:
             request = json.loads(stream.readline())
@@ -108,41 +142,69 @@ def _handle(connection: socket.socket, listener: socket.socket) -> None:
             request["arguments"] = arguments
         except (ValueError, KeyError, TypeError) as error:
             stream.write(json.dumps({"error": str(error)}).encode() + b"\n")
-            return
+            return None, None
+        stale = changed(loaded)
+        if stale is not None:
+            stream.write(json.dumps({"error": f"changed since it was loaded: {stale}", "stale": True}).encode() + b"\n")
+            return None, stale
         pid = os.fork()
         if pid == 0:
             listener.close()
             connection.close()
             _run_kernel(request)
         stream.write(json.dumps({"pid": pid}).encode() + b"\n")
+        return pid, None
+
+
+def _running(pids: set[int]) -> set[int]:
+    alive = set()
+    for pid in pids:
+        try:
+            os.kill(pid, 0)
+            alive.add(pid)
+        except ProcessLookupError:
+            pass
+    return alive
 
 
 def serve(socket_path: str, modules=DEFAULT_PRELOAD) -> None:
-    """Preload ``modules``, then fork a kernel for each request on ``socket_path`` until killed."""
+    """Preload ``modules``, then fork a kernel for each request on ``socket_path``.
+
+    Runs while the process that started it (the Jupyter server) runs. Once the loaded code is out of
+    date it refuses further requests and stays only while kernels it forked still run: they exit
+    with it (their parent), as spawned kernels exit with the Jupyter server.
+    """
     failed = preload(modules)
     for line in failed:
         print(f"segwidgets kernel server: not preloaded: {line}", file=sys.stderr)
     # Children are reaped at once: the provisioner sees a finished kernel as a vanished pid.
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C in the server's terminal is for the server
+    loaded = code_state()
     gc.collect()
     gc.freeze()  # the collector would otherwise write to every preloaded object's page in each kernel
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(socket_path + ".tmp")
     os.rename(socket_path + ".tmp", socket_path)  # the socket appears only once it is ready
     listener.listen(16)
-    parent = os.getppid()
     listener.settimeout(2.0)
-    while os.getppid() == parent:  # the Jupyter server that started us has gone: stop
+    parent, kernels, stale = os.getppid(), set(), None
+    while os.getppid() == parent and stale is None:
         try:
             connection, _ = listener.accept()
         except socket.timeout:
             continue
         connection.settimeout(30.0)
         try:
-            _handle(connection, listener)
+            pid, stale = _handle(connection, listener, loaded)
         except OSError as error:
             print(f"segwidgets kernel server: request failed: {error}", file=sys.stderr)
+            continue
+        if pid is not None:
+            kernels = _running(kernels) | {pid}
+    listener.close()
+    while os.getppid() == parent and _running(kernels):  # outdated: wait for our kernels to end
+        time.sleep(2.0)
 
 
 def main(argv=None) -> int:
