@@ -17,7 +17,7 @@ if not sys.platform.startswith("linux"):
 from jupyter_client import KernelManager  # noqa: E402
 
 from segwidgets_binder_kernel import install, kernel_spec  # noqa: E402
-from segwidgets_binder_kernel.provisioner import ForkedKernel  # noqa: E402
+from segwidgets_binder_kernel.provisioner import _FORK_SERVERS, ForkedKernel  # noqa: E402
 from segwidgets_binder_kernel.zygote import kernel_arguments  # noqa: E402
 
 MIB = 2 ** 20
@@ -198,3 +198,21 @@ def test_a_kernel_started_after_its_code_changed_runs_the_new_code(tmp_path, mon
         for manager, client in ((first, first_client), (other, other_client)):
             client.stop_channels()
             manager.shutdown_kernel(now=True)
+
+
+def test_a_killed_fork_server_is_replaced(kernel_dir):
+    first, first_client = start("swfork", kernel_dir)
+    try:
+        server = next(s for s in _FORK_SERVERS.values() if s.process is not None and s.process.poll() is None)
+        server.process.kill()
+        server.process.wait(10)
+        second, second_client = start("swfork", kernel_dir)
+        try:
+            assert isinstance(second.provisioner.process, ForkedKernel)  # from a new fork server
+            assert run(second_client, "print(6 * 7)").strip() == "42"
+        finally:
+            second_client.stop_channels()
+            second.shutdown_kernel(now=True)
+    finally:
+        first_client.stop_channels()
+        first.shutdown_kernel(now=True)

@@ -64,7 +64,12 @@ class ForkedKernel:
         return self.returncode
 
     def send_signal(self, signum: int) -> None:
-        os.kill(self.pid, signum)
+        """Signal the kernel if it still runs (as Popen: a finished kernel is not signalled)."""
+        if self.poll() is None:
+            try:
+                os.kill(self.pid, signum)
+            except ProcessLookupError:  # it ended after poll()
+                self.returncode = 0
 
     def terminate(self) -> None:
         self.send_signal(signal.SIGTERM)
@@ -83,10 +88,18 @@ class _ForkServer:
     def __init__(self, python: str, preload: tuple[str, ...] = DEFAULT_PRELOAD):
         self.python = python
         self.preload = preload
-        self.key = (python, preload)
         self.process: subprocess.Popen | None = None
         self.folder: tempfile.TemporaryDirectory | None = None
         self.failed: str | None = None
+
+    @property
+    def key(self) -> tuple:
+        return self.python, self.preload
+
+    @property
+    def gone(self) -> bool:
+        """It started, and has since exited (killed, crashed): a new one should take its place."""
+        return self.failed is None and self.process is not None and self.process.poll() is not None
 
     @property
     def socket_path(self) -> str:
@@ -195,8 +208,8 @@ class ForkingProvisioner(LocalProvisioner):
             return None, f"not an ipykernel command: {cmd!r}"
         python = cmd[0] if os.path.isabs(cmd[0]) else (shutil.which(cmd[0]) or sys.executable)
         key = (python, tuple(self.preload))
-        if key not in _FORK_SERVERS:
-            _FORK_SERVERS[key] = _ForkServer(python, key[1])
+        if key not in _FORK_SERVERS or _FORK_SERVERS[key].gone:
+            _FORK_SERVERS[key] = _ForkServer(*key)
         server = _FORK_SERVERS[key]
         if not await server.ready(env):
             return None, server.failed
