@@ -78,7 +78,8 @@ def _run_kernel(request: dict) -> None:
         os.environ.clear()
         os.environ.update(request["env"])
         devnull = os.open(os.devnull, os.O_RDONLY)
-        os.dup2(devnull, 0)
+        os.dup2(devnull, 0)  # as a spawned kernel: no terminal input
+        os.close(devnull)
         if "numpy" in sys.modules:
             sys.modules["numpy"].random.seed()  # fresh entropy, not the server's state
         # Exit with the fork server, as a spawned kernel exits with the Jupyter server (ipykernel read
