@@ -84,6 +84,29 @@ def test_installed_spec_names_the_provisioner(kernel_dir):
     assert spec["metadata"]["kernel_provisioner"]["provisioner_name"] == "segwidgets-fork"
 
 
+def test_default_install_is_the_spec_jupyter_finds_first(tmp_path, monkeypatch):
+    """In a virtual or conda environment (Binder's) Jupyter looks in the environment before the
+    user's folder: a spec installed for the user would not replace ipykernel's python3 there."""
+    if sys.prefix == sys.base_prefix and not os.environ.get("CONDA_PREFIX"):
+        pytest.skip("not in a virtual or conda environment")
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    monkeypatch.setenv("HOME", str(tmp_path))  # a user folder of this test's own
+    monkeypatch.delenv("JUPYTER_PATH", raising=False)
+    monkeypatch.delenv("JUPYTER_DATA_DIR", raising=False)
+    name = "segwidgets-binder-kernel-test"
+    install(name, user=True, display_name="user copy")
+    folder = install(name)  # the default
+    try:
+        assert os.path.realpath(folder).startswith(os.path.realpath(sys.prefix))
+        found = KernelSpecManager().get_kernel_spec(name)
+        assert found.display_name == "Python 3 (ipykernel)" and os.path.samefile(found.resource_dir, folder)
+    finally:
+        import shutil
+
+        shutil.rmtree(folder)
+
+
 @pytest.mark.skipif(not os.path.exists("/proc/self/smaps_rollup"), reason="needs Linux /proc")
 def test_forked_kernels_work_like_spawned_ones_with_less_memory(kernel_dir):
     (kernel_dir / "a").mkdir()
