@@ -104,6 +104,7 @@ def graph_cut(
     refinement=None,
     settings: GraphCutSettings | None = None,
     callback=None,
+    superpixels=None,
     **overrides,
 ) -> GraphCutTrace:
     """Segment an object by iterated graph cuts and record every iteration.
@@ -128,6 +129,10 @@ def graph_cut(
     callback : callable, optional
         ``callback(state: IterationState)`` after every iteration; returning
         ``False`` stops the optimisation.
+    superpixels : (H, W) int array, optional
+        The partition the superpixel moves use (any non-negative ids, e.g. a crop of
+        :func:`edge_superpixels` of a larger image); computed from ``image`` when omitted.
+        Ignored when the image is cut at a working resolution (``settings.max_pixels``).
     **overrides
         Fields of :class:`GraphCutSettings` to change, e.g. ``gamma=10,
         max_iterations=5`` (shorthand for ``settings=settings.replace(...)``).
@@ -152,7 +157,8 @@ def graph_cut(
     init = make_initialisation((h, w), box=box, mask=mask, trimap=trimap, fg_seeds=fg_seeds, bg_seeds=bg_seeds)
     if settings.max_pixels is not None and h * w > settings.max_pixels:
         return _graph_cut_large(image, init, prior, refinement, settings, callback)
-    solver = GraphCutSolver(image, prior=prior, refinement=refinement, settings=settings, initialisation=init)
+    solver = GraphCutSolver(image, prior=prior, refinement=refinement, settings=settings, initialisation=init,
+                            superpixels=superpixels)
     return solver.run(callback=callback)
 
 
@@ -207,6 +213,7 @@ class GraphCutSolver:
     def __init__(
         self, image, *, box=None, mask=None, trimap=None, fg_seeds=None, bg_seeds=None, prior=None,
         refinement=None, settings: GraphCutSettings | None = None, initialisation: Initialisation | None = None,
+        superpixels=None,
     ):
         image = as_rgb_image(image)
         h, w = image.shape[:2]
@@ -223,7 +230,7 @@ class GraphCutSolver:
             raise ValueError(f"pairwise={settings.pairwise!r} needs a refinement map (HxW float in [0, 1])")
         self.settings = settings
         self.initialisation = init
-        self._problem = _Problem(image, init, self.prior, self.refinement, settings)
+        self._problem = _Problem(image, init, self.prior, self.refinement, settings, superpixels)
         self.labels = self._problem.initial_labels
         self.states: list[IterationState] = []
         self.converged = False
@@ -346,9 +353,15 @@ class _Problem:
     through per-colour pixel counts computed once.
     """
 
-    def __init__(self, image, init, prior, refinement, settings):
+    def __init__(self, image, init, prior, refinement, settings, superpixels=None):
         h, w = image.shape[:2]
         self.shape = (h, w)
+        if superpixels is not None:
+            superpixels = np.asarray(superpixels)
+            if superpixels.shape != (h, w) or superpixels.dtype.kind not in "iu" or (superpixels < 0).any():
+                raise ValueError(f"superpixels must be an ({h}, {w}) array of non-negative integer ids, got "
+                                 f"{superpixels.dtype} {superpixels.shape}")
+        self._given_superpixels = superpixels
         self.k = settings.n_components
         self.gamma = settings.gamma
         self.min_variance = settings.min_variance
@@ -541,8 +554,10 @@ class _Problem:
     def _region_superpixels(self):
         if self._superpixels is None:
             r0, r1, c0, c1 = self.region
-            crop = self._image[r0:r1, c0:c1]
-            self._superpixels = _edge_superpixels(crop, SUPERPIXEL_AREA)
+            if self._given_superpixels is not None:
+                self._superpixels = _dense_ids(self._given_superpixels[r0:r1, c0:c1])
+            else:
+                self._superpixels = edge_superpixels(self._image[r0:r1, c0:c1])
         return self._superpixels
 
     def _cut(self, current, u_bg, u_fg, move: str):
@@ -722,13 +737,15 @@ class WarmMinCut:
         return ~self._graph.get_grid_segments(self._nodes)
 
 
-def _edge_superpixels(image: np.ndarray, area: int) -> np.ndarray:
+def edge_superpixels(image: np.ndarray, area: int = SUPERPIXEL_AREA) -> np.ndarray:
     """Superpixels whose borders lie on colour edges: watershed of the colour
     gradient magnitude from a regular grid of markers (one per ``area`` pixels).
 
     The borders follow gradient ridges, which is where the contrast-sensitive
     pairwise term is cheap, so restricting a cut to superpixel borders costs
-    little. Returns (h, w) int32 ids in ``[0, n)``.
+    little. Returns (h, w) int32 ids in ``[0, n)``. Any partition keeps the
+    superpixel moves exact, so one computed for a whole image can be passed
+    (``superpixels=``) to the cuts of its crops, saving the watershed per cut.
     """
     h, w = image.shape[:2]
     z = image.astype(np.float32)
@@ -740,6 +757,14 @@ def _edge_superpixels(image: np.ndarray, area: int) -> np.ndarray:
     ys, xs = np.mgrid[step // 2 : h : step, step // 2 : w : step]
     markers[ys, xs] = np.arange(1, ys.size + 1).reshape(ys.shape)
     return (watershed(gradient, markers) - 1).astype(np.int32)
+
+
+def _dense_ids(ids: np.ndarray) -> np.ndarray:
+    """The same partition with its ids renumbered to ``[0, n)`` (int32), in order of the old ids."""
+    present = np.zeros(int(ids.max()) + 1, bool)
+    present[ids] = True
+    renumber = np.cumsum(present, dtype=np.int32) - 1
+    return renumber[ids]
 
 
 def _free_region(free: np.ndarray):

@@ -22,10 +22,13 @@ from ..core.crops import CropWindow, square_box
 from ..core.engine import get_default_engine
 from ..core.history import History
 from ..core.image import as_mask, as_rgb_image
-from ..graphcut import GraphCutSettings, GraphCutTrace
+from ..graphcut import GraphCutSettings, GraphCutTrace, edge_superpixels
 from .refine import MAX_CUT_PIXELS, Seeds, refine_with_graph_cut
 
 MODEL_NAME = "click"
+#: Images up to this size get their superpixels computed once in ``set_image`` (0.5 s at 2 MP);
+#: larger ones are cut at a working resolution, or per crop, where a whole-image pass would cost seconds.
+SUPERPIXELS_MAX_PIXELS = 2_000_000
 
 #: Graph-cut settings of the refinement: 2 iterations keep a click under 0.3 s at 0.5 MP on 2 CPU cores.
 DEFAULT_GRAPH_CUT = GraphCutSettings(pairwise="combined", prior_weight=0.7, gamma=50.0, beta=1.0, max_iterations=2)
@@ -128,16 +131,24 @@ class ClickPredictor:
         self.max_cut_pixels = max_cut_pixels
         self.monotone = monotone
         self._image = None
+        self._superpixels = None
 
     @property
     def image(self) -> np.ndarray | None:
         return self._image
 
     def set_image(self, image) -> None:
-        """Use ``image`` ((H, W, 3) uint8 RGB, PIL or path) for the following predictions."""
+        """Use ``image`` ((H, W, 3) uint8 RGB, PIL or path) for the following predictions.
+
+        Also computes the graph cut's superpixels of the whole image once (images up to
+        :data:`SUPERPIXELS_MAX_PIXELS`; about 0.13 s at 0.5 MP), which every click's cut
+        then crops instead of computing its own (about 30 ms a click at 0.5 MP).
+        """
         image = as_rgb_image(image)
         self.engine.model(MODEL_NAME)  # load (and check) the weights now, not at the first click
         self._image = image
+        h, w = image.shape[:2]
+        self._superpixels = edge_superpixels(image) if self.refine and h * w <= SUPERPIXELS_MAX_PIXELS else None
 
     def zoom_window(self, clicks, previous: np.ndarray | None) -> CropWindow:
         """The network's crop for these clicks (its box may extend past the image).
@@ -233,12 +244,19 @@ class ClickPredictor:
                 (pos if c.positive else neg)[(yy - row) ** 2 + (xx - col) ** 2 <= self.click_radius**2] = True
         return pos & ~neg, neg
 
+    def _crop_superpixels(self, origin, shape) -> np.ndarray | None:
+        """The whole image's superpixels on the crop at ``origin`` (x, y) of ``shape`` (h, w), if computed."""
+        if self._superpixels is None:
+            return None
+        x0, y0 = origin
+        return self._superpixels[y0:y0 + shape[0], x0:x0 + shape[1]]
+
     def _refine(self, image, p, b, net_region, clicks, origin):
         pos, neg = self.click_discs(clicks, p.shape, origin)
         refined = refine_with_graph_cut(
             image, p, b, Seeds(pos, neg), self.settings, band_px=max(3.0, self.band * max(p.shape)),
             network_mask=net_region, empty_start="seeds", window_margin=self.window_margin,
-            max_pixels=self.max_cut_pixels,
+            max_pixels=self.max_cut_pixels, superpixels=self._crop_superpixels(origin, p.shape),
         )
         if refined.trace is None:
             return refined.mask, None, None, 1

@@ -95,6 +95,7 @@ def refine_with_graph_cut(
     window_margin: float | None = None,
     max_pixels: int | None = MAX_CUT_PIXELS,
     callback=None,
+    superpixels: np.ndarray | None = None,
 ) -> Refinement:
     """Refine a network's object probability with the iterated graph cut.
 
@@ -136,6 +137,10 @@ def refine_with_graph_cut(
         full resolution.
     callback : callable, optional
         ``callback(state)`` after each graph-cut iteration.
+    superpixels : (H, W) int array, optional
+        Superpixels of ``image`` for the graph cut's superpixel moves (see
+        ``graphcut.edge_superpixels``): computed once per image by a caller that refines
+        many crops of it, instead of once per cut. Not used at a working resolution.
 
     Returns
     -------
@@ -178,7 +183,7 @@ def refine_with_graph_cut(
         trace = graph_cut(
             image[rows, cols], mask=start[rows, cols], fg_seeds=fixed_fg[rows, cols], bg_seeds=fixed_bg[rows, cols],
             prior=probability[rows, cols], refinement=(probability * boundary)[rows, cols], settings=settings,
-            callback=callback,
+            callback=callback, superpixels=None if superpixels is None else superpixels[rows, cols],
         )
     except ValueError as exc:  # e.g. no background colours to learn from: keep the network's answer
         return Refinement(start, None, None, notes + (f"graph cut skipped: {exc}",))

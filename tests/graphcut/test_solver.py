@@ -420,3 +420,31 @@ def test_max_pixels_must_be_a_positive_whole_number_or_none():
     for bad in (0, -5, 1.5):
         with pytest.raises(ValueError, match="max_pixels"):
             GraphCutSettings(max_pixels=bad)
+
+
+def test_given_superpixels_are_the_partition_the_superpixel_moves_use():
+    from skimage import data
+
+    from segwidgets.graphcut import GraphCutSolver, edge_superpixels
+    from segwidgets.graphcut.solver import _dense_ids
+
+    np.testing.assert_array_equal(_dense_ids(np.array([[7, 7, 3], [9, 3, 3]])), [[1, 1, 0], [2, 0, 0]])
+    image = data.astronaut()[::2, ::2]
+    h, w = image.shape[:2]
+    blocks = (np.arange(h)[:, None] // 5) * 1000 + np.arange(w)[None, :] // 5  # 5x5 blocks, sparse ids
+    solver = GraphCutSolver(image, box=(60, 10, 215, 256), superpixels=blocks)
+    solver.step("coarse")
+    for move in ("superpixels", "hybrid", "band"):
+        before = solver.states[-1].energy
+        assert solver.step(move).energy <= before + 1e-6 * abs(before)
+    r0, r1, c0, c1 = solver._problem.region
+    used = solver._problem.superpixels[r0:r1, c0:c1]
+    np.testing.assert_array_equal(used, _dense_ids(blocks[r0:r1, c0:c1]))
+    # A whole image's superpixels cropped to a window serve that window's cut.
+    window = graph_cut(image[:, 40:], box=(20, 10, 175, 256), superpixels=edge_superpixels(image)[:, 40:],
+                       max_iterations=3)
+    assert np.isfinite(window.energies).all()
+    with pytest.raises(ValueError, match="superpixels must be"):
+        GraphCutSolver(image, box=(60, 10, 215, 256), superpixels=blocks[:-1])
+    with pytest.raises(ValueError, match="superpixels must be"):
+        GraphCutSolver(image, box=(60, 10, 215, 256), superpixels=blocks - 1)

@@ -198,3 +198,30 @@ def test_zoom_box_follows_the_clicked_part(predictor):
     previous[110:118, 0:8] = True  # stray false positive in a corner
     box = predictor.zoom_window([Click(80, 60)], previous).box
     assert box[0] > 40 and box[2] < 120, box
+
+
+def test_set_image_computes_superpixels_once_and_clicks_crop_them(predictor, monkeypatch):
+    from segwidgets.graphcut import edge_superpixels
+    from segwidgets.graphcut.solver import _dense_ids
+    from segwidgets.pipelines import click as click_module
+
+    np.testing.assert_array_equal(predictor._superpixels, edge_superpixels(predictor.image))
+    calls = []
+    monkeypatch.setattr("segwidgets.graphcut.solver.edge_superpixels", lambda *a, **k: calls.append(a))
+    first = predictor.predict([Click(80, 60)])
+    second = predictor.predict([Click(80, 60), Click(100, 60, False)], first.mask)
+    assert calls == []  # no cut computed superpixels of its own
+    checked = 0
+    for result in (first, second):
+        if any(s.move_set in ("hybrid", "superpixels") for s in result.trace):
+            checked += 1
+            x0, y0, x1, y1 = result.trace_box
+            r0, r1, c0, c1 = (np.flatnonzero((result.trace.superpixels >= 0).any(1))[[0, -1]] + [0, 1]).tolist() + \
+                (np.flatnonzero((result.trace.superpixels >= 0).any(0))[[0, -1]] + [0, 1]).tolist()
+            crop = predictor._superpixels[y0:y1, x0:x1][r0:r1, c0:c1]
+            np.testing.assert_array_equal(result.trace.superpixels[r0:r1, c0:c1], _dense_ids(crop))
+    assert checked, "no cut used superpixel moves"
+    # Large images: no whole-image pass (each cut computes its own, or runs at a working resolution).
+    monkeypatch.setattr(click_module, "SUPERPIXELS_MAX_PIXELS", 100)
+    predictor.set_image(predictor.image)
+    assert predictor._superpixels is None
