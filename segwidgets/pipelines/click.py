@@ -26,7 +26,7 @@ from ..graphcut import GraphCutSettings, GraphCutTrace, edge_superpixels
 from .refine import MAX_CUT_PIXELS, Seeds, refine_with_graph_cut
 
 MODEL_NAME = "click"
-#: Images up to this size get their superpixels computed once in ``set_image`` (0.5 s at 2 MP);
+#: Images up to this size get their superpixels computed once in ``set_image`` (0.86 s at 2 MP);
 #: larger ones are cut at a working resolution, or per crop, where a whole-image pass would cost seconds.
 SUPERPIXELS_MAX_PIXELS = 2_000_000
 
@@ -141,7 +141,7 @@ class ClickPredictor:
         """Use ``image`` ((H, W, 3) uint8 RGB, PIL or path) for the following predictions.
 
         Also computes the graph cut's superpixels of the whole image once (images up to
-        :data:`SUPERPIXELS_MAX_PIXELS`; about 0.13 s at 0.5 MP), which every click's cut
+        :data:`SUPERPIXELS_MAX_PIXELS`; about 0.15 s at 0.5 MP), which every click's cut
         then crops instead of computing its own (about 30 ms a click at 0.5 MP).
         """
         image = as_rgb_image(image)
