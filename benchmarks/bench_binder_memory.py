@@ -30,10 +30,12 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(ROOT))
 from _common import print_table, write_json  # noqa: E402
 
 MIB = 2 ** 20
@@ -78,17 +80,27 @@ def run_notebook_keep_kernel(path: Path, env: dict, timeout_s: int, kernel: str 
 
 
 def server_pss_bytes(env: dict) -> int:
-    """PSS of an idle ``jupyter lab`` server after start-up."""
+    """PSS of an idle ``jupyter lab`` server once it answers its REST API."""
+    from tests.e2e._lab import free_port, wait_until
+
+    port = free_port()
+
+    def answers() -> bool:
+        if proc.poll() is not None:
+            raise RuntimeError(f"jupyter lab exited with {proc.returncode}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/status?token=x", timeout=2) as answer:
+                return answer.status == 200
+        except OSError:
+            return False
+
     with tempfile.TemporaryDirectory() as root:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1", "--port=0",
+            [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
              f"--ServerApp.root_dir={root}", "--IdentityProvider.token=x", "--allow-root"],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
-            deadline = time.time() + 120
-            for line in proc.stderr:
-                if "http://127.0.0.1" in line or time.time() > deadline:
-                    break
+            wait_until(answers, 120, "jupyter lab to answer", interval=0.5)
             time.sleep(3)
             return tree_pss_bytes(proc.pid)
         finally:
