@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from .encoder import ENCODER_CHANNELS
@@ -12,18 +13,34 @@ def _conv_bn(cin: int, cout: int) -> nn.Sequential:
 
 
 class UpBlock(nn.Module):
-    """x2 transposed convolution, concatenate the skip (if any), then a 3x3 conv."""
+    """x2 transposed convolution, then a 3x3 conv over it and the skips (if any), as if concatenated.
+
+    ``forward(x, *skips)``: ``x`` (N, cin, h, w) and skips (N, c_i, 2h, 2w) whose channels add up
+    to ``cskip`` -> (N, cout, 2h, 2w). The fusing convolution is applied to each part with its slice
+    of the weights and the results summed, which equals the convolution of the concatenation
+    without building it: in channels-last layout a concatenation along channels is a slow
+    per-pixel interleave (it took a third of the matting networks' time at full resolution).
+    """
 
     def __init__(self, cin: int, cskip: int, cout: int):
         super().__init__()
         self.up = nn.ConvTranspose2d(cin, cout, 4, stride=2, padding=1, bias=False)
         self.fuse = _conv_bn(cout + cskip, cout)
 
-    def forward(self, x: torch.Tensor, skip: torch.Tensor | None = None) -> torch.Tensor:
-        x = self.up(x)
-        if skip is not None:
-            x = torch.cat([x, skip], dim=1)
-        return self.fuse(x)
+    def forward(self, x: torch.Tensor, *skips: torch.Tensor | None) -> torch.Tensor:
+        parts = [self.up(x)] + [skip for skip in skips if skip is not None]
+        conv = self.fuse[0]
+        if len(parts) == 1:
+            return self.fuse(parts[0])
+        total = sum(part.shape[1] for part in parts)
+        if total != conv.in_channels:
+            raise ValueError(f"UpBlock: got {total} input channels, expected {conv.in_channels}")
+        out, start = None, 0
+        for part in parts:
+            stop = start + part.shape[1]
+            term = F.conv2d(part, conv.weight[:, start:stop], None, conv.stride, conv.padding)
+            out, start = term if out is None else out + term, stop
+        return self.fuse[1:](out)
 
 
 class SharedDecoder(nn.Module):

@@ -62,10 +62,12 @@ class MattingNet(nn.Module):
         self.up1 = UpBlock(head_widths[0], raw, head_widths[1])  # -> input resolution, with the raw planes
         self.logits = nn.Conv2d(head_widths[1], out_channels, 1)
 
-    def _raw(self, x: torch.Tensor) -> torch.Tensor:
+    def _raw(self, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """The raw planes a full-resolution block sees: the input (and its analytic alpha), kept apart
+        (``UpBlock`` fuses them without concatenating)."""
         if not self.with_analytic_alpha:
-            return x
-        return torch.cat([x, analytic_alpha(x[:, :3], x[:, 7:10], x[:, 4:7])], dim=1)
+            return (x,)
+        return x, analytic_alpha(x[:, :3], x[:, 7:10], x[:, 4:7])
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         stride = MATTING_STRIDE * (2 if self.half_resolution_encoder else 1)
@@ -73,11 +75,11 @@ class MattingNet(nn.Module):
         if self.half_resolution_encoder:
             half = torch.nn.functional.avg_pool2d(padded, 2)
             features = self.encoder(half)
-            y = self.up_half(self.up2(self.decoder(features), features[0]), self._raw(half))
+            y = self.up_half(self.up2(self.decoder(features), features[0]), *self._raw(half))
         else:
             features = self.encoder(padded)
             y = self.up2(self.decoder(features), features[0])
-        return self.logits(self.up1(y, self._raw(padded)))[..., :h, :w]
+        return self.logits(self.up1(y, *self._raw(padded)))[..., :h, :w]
 
 
 class BackgroundNet(MattingNet):

@@ -52,3 +52,40 @@ def test_click_planes_known_values():
     assert planes[0, 1].max() == 0  # no negative click in sample 0; padding ignored
     assert planes[1, 1, 1, 1] == 1 and planes[1, 0, 1, 8] == 1
     assert torch.equal(planes[1, 2], prev[1, 0]) and planes[0, 2].max() == 0
+
+
+@pytest.mark.parametrize("channels_last", [False, True])
+def test_up_block_fuses_its_skips_as_the_convolution_of_their_concatenation(channels_last):
+    from segwidgets.nets import UpBlock
+
+    torch.manual_seed(0)
+    block = UpBlock(8, 5, 6).eval()
+    torch.nn.init.normal_(block.fuse[1].running_mean)
+    x, skip, extra = torch.randn(2, 8, 7, 9), torch.randn(2, 4, 14, 18), torch.randn(2, 1, 14, 18)
+    if channels_last:
+        block = block.to(memory_format=torch.channels_last)
+        x, skip, extra = (t.contiguous(memory_format=torch.channels_last) for t in (x, skip, extra))
+    with torch.no_grad():
+        expected = block.fuse(torch.cat([block.up(x), skip, extra], dim=1))
+        torch.testing.assert_close(block(x, skip, extra), expected, atol=1e-5, rtol=1e-5)
+        torch.testing.assert_close(block(x, torch.cat([skip, extra], dim=1)), expected, atol=1e-5, rtol=1e-5)
+        with pytest.raises(ValueError, match="got 10 input channels, expected 11"):
+            block(x, skip)  # a skip short of channels
+        with pytest.raises(ValueError, match="got 12 input channels, expected 11"):
+            block(x, skip, extra, extra)
+    plain = UpBlock(8, 0, 6).eval()
+    with torch.no_grad():
+        torch.testing.assert_close(plain(x, None), plain.fuse(plain.up(x)))
+
+
+def test_up_block_gradients_match_the_concatenation():
+    from segwidgets.nets import UpBlock
+
+    torch.manual_seed(1)
+    block = UpBlock(4, 3, 5)
+    x, skip = torch.randn(1, 4, 5, 5), torch.randn(1, 3, 10, 10)
+    block(x, skip).square().sum().backward()
+    split_grad = block.fuse[0].weight.grad.clone()
+    block.zero_grad()
+    block.fuse(torch.cat([block.up(x), skip], dim=1)).square().sum().backward()
+    torch.testing.assert_close(split_grad, block.fuse[0].weight.grad, atol=1e-4, rtol=1e-4)
