@@ -1,4 +1,4 @@
-"""``python -m segwidgets.train {objectness,click,matting,query,semantic} --data DIR --out DIR [...]``."""
+"""``python -m segwidgets.train {objectness,click,matting,pseudo-mattes,query,semantic} --data DIR --out DIR [...]``."""
 from __future__ import annotations
 
 import argparse
@@ -72,6 +72,20 @@ def main(argv=None) -> int:
                          help="folder with matting_{background,foreground,alpha}.safetensors to start from "
                               "(e.g. segwidgets/weights); default: ImageNet encoders from --pretrained")
     matting.add_argument("--pretrained", type=Path, default=DEFAULT_PRETRAINED, help="ImageNet MobileNetV2 state dict")
+    matting.add_argument("--pseudo", type=Path, default=None,
+                         help="folder of pseudo mattes (made by the pseudo-mattes command) to draw object "
+                              "foregrounds from, with probability --pseudo-p")
+    matting.add_argument("--pseudo-p", type=float, default=0.5,
+                         help="share of object foregrounds taken from --pseudo instead of a blurred mask (default 0.5)")
+    matting.add_argument("--eval-only", action="store_true",
+                         help="report the --init weights of --stages on this run's validation sets, train nothing")
+    pseudo = sub.add_parser("pseudo-mattes", help="closed-form pseudo-ground-truth mattes of the train split "
+                                                  "(needs the bench extra's pymatting)")
+    pseudo.add_argument("--data", type=Path, default=DEFAULT_SEG, help=f"dataset folder(s) (default {DEFAULT_SEG})")
+    pseudo.add_argument("--out", type=Path, required=True, help="folder for <dataset>/<stem>_{alpha,fg}.png")
+    pseudo.add_argument("--band", type=int, default=10, help="unknown band on each side of the mask outline, px")
+    pseudo.add_argument("--workers", type=int, default=2, help="processes (default 2)")
+    pseudo.add_argument("--limit", type=int, default=None, help="images per dataset folder (quick runs)")
     query = sub.add_parser("query", help="query-object finder (synthetic query/search pairs)")
     _common(query, DEFAULT_SEG, steps=3000, size=256, batch=8)
     query.add_argument("--loss", choices=("double_margin", "l2"), default="double_margin",
@@ -90,6 +104,12 @@ def main(argv=None) -> int:
     semantic.add_argument("--init", type=Path, default=None, help="start from weights of the same head (.safetensors)")
     semantic.add_argument("--pretrained", type=Path, default=DEFAULT_PRETRAINED, help="ImageNet MobileNetV2 state dict")
     args = parser.parse_args(argv)
+    if args.model == "pseudo-mattes":
+        from .pseudo_mattes import make_pseudo_mattes
+
+        summary = make_pseudo_mattes(args.data, args.out, args.band, args.workers, args.limit)
+        print(f"kept {summary['kept']} of {summary['images']} pseudo mattes in {args.out}")
+        return 0
     if args.resume and args.restart:
         parser.error("--resume and --restart contradict each other")
     if args.resume and not any(args.out.glob("**/checkpoint.pt")):  # matting keeps one per stage folder

@@ -11,6 +11,9 @@ fine-tuning set GT01..GT08; GT09..GT13 and the lemur are never read).
 ``--holes P`` punches holes through P of the object foregrounds (``matting_data.punch_holes``),
 ``--strands P`` grows hair-like strands out of P of them (``matting_data.grow_strands``);
 validation then reports the alpha stage on composites with each too (``holes_val_*``, ``strands_val_*``).
+``--pseudo DIR`` draws ``--pseudo-p`` of the object foregrounds from closed-form pseudo mattes of
+their photos (:mod:`.pseudo_mattes`); validation then adds composites of the validation part's
+pseudo mattes (``pseudo_val_*``).
 
 Losses, over the trimap's unknown region:
 - background: L1 on the background colour;
@@ -35,6 +38,7 @@ from ..nets.matting import AlphaNet, BackgroundNet, ForegroundNet
 from ..pipelines.matting import COLOR_SCALE
 from .data import load_items
 from .matting_data import MattingSampler, stack_samples
+from .pseudo_mattes import load_pseudo_mattes
 
 #: Stage name -> (network class, exported weights file); the order is the training order.
 STAGES = {
@@ -155,6 +159,15 @@ def stage_metrics(stage: str, model, networks: dict, batches: list[dict]) -> dic
     return {k: round(sums[k] / max(counts[k], 1), 5) for k in sums}
 
 
+def evaluate_stage(stage: str, model, networks: dict, val_batches: list[dict], extra_sets: dict) -> dict:
+    """:func:`stage_metrics` on the plain validation composites, and for the alpha stage on each extra
+    set too (holes, strands, pseudo mattes: keys prefixed with the set's name)."""
+    found = stage_metrics(stage, model, networks, val_batches)
+    for name, batches in extra_sets.items() if stage == "alpha" else ():
+        found.update({f"{name}_{k}": v for k, v in stage_metrics(stage, model, networks, batches).items()})
+    return found
+
+
 def load_stage(stage: str, out: Path, device, path: Path | None = None) -> torch.nn.Module:
     """The exported weights of a finished earlier stage (``out/<stage>/``, or ``path``), in eval mode."""
     from ..core.weights import load_weights
@@ -188,7 +201,9 @@ def write_card(out: Path, args, timings: dict, metrics: dict, counts: dict) -> N
              f"- command: `python -m segwidgets.train matting --out {out} --steps {args.steps} "
              f"--finetune-steps {args.finetune_steps} --batch-size {args.batch_size} --size {args.size} "
              f"--stages {','.join(args.stages)} --holes {args.holes} --strands {args.strands}"
-             + (f" --init {args.init}" if args.init else "") + f" --lr {args.lr}`",
+             + (f" --init {args.init}" if args.init else "")
+             + (f" --pseudo {args.pseudo} --pseudo-p {args.pseudo_p}" if getattr(args, "pseudo", None) else "")
+             + f" --lr {args.lr}`",
              f"- data: object images of {args.data} ({counts['fit']} fit / {counts['validation']} validation; "
              "the test split is never read); real mattes for fine-tuning: "
              f"{', '.join(counts['mattes']) or 'none'} (GT09..GT13 and the lemur never read)",
@@ -211,16 +226,23 @@ def run(args) -> dict:
     mattes = load_alphamatting(args.mattes, FINETUNE_MATTES, skip_missing=True) if args.mattes else []
     print(f"foregrounds/backgrounds from {len(fit)} images, validating on {len(validation)}, "
           f"real mattes for fine-tuning: {[m.name for m in mattes]} (unseen mattes and test splits never read)")
-    sampler = MattingSampler(fit, mattes, args.size)
+    pseudo_dir = getattr(args, "pseudo", None)
+    pseudo_p = getattr(args, "pseudo_p", 0.0) if pseudo_dir else 0.0
+    fit_pseudo = load_pseudo_mattes(pseudo_dir, [item.name for item in fit]) if pseudo_dir else {}
+    val_pseudo = load_pseudo_mattes(pseudo_dir, [item.name for item in validation]) if pseudo_dir else {}
+    if pseudo_dir:
+        print(f"pseudo mattes: {len(fit_pseudo)} fit, {len(val_pseudo)} validation, drawn for {pseudo_p:.0%} "
+              "of object foregrounds")
+    sampler = MattingSampler(fit, mattes, args.size, pseudo=fit_pseudo)
     val_rng = np.random.default_rng(1234)
-    val_sampler = MattingSampler(validation, [], args.size)
+    val_sampler = MattingSampler(validation, [], args.size, pseudo=val_pseudo)
     val_batches = [stack_samples([val_sampler.sample(val_rng, real_p=0) for _ in range(8)], args.device)
                    for _ in range(args.val_batches)]
     # Drawn after the plain ones, so those stay the same composites whatever --holes and --strands are;
     # each from its own seed, so one set does not change with the other option.
     extra_sets = {}
-    for name, share, seed in (("holes", args.holes, 1235), ("strands", args.strands, 1236)):
-        if share:
+    for name, share, seed in (("holes", args.holes, 1235), ("strands", args.strands, 1236), ("pseudo", pseudo_p, 1237)):
+        if share and (name != "pseudo" or val_pseudo):
             rng = np.random.default_rng(seed)
             extra_sets[name] = [stack_samples([val_sampler.sample(rng, real_p=0, **{f"{name}_p": 1.0}) for _ in range(8)],
                                               args.device) for _ in range(args.val_batches)]
@@ -237,18 +259,22 @@ def run(args) -> dict:
             networks[stage] = load_stage(stage, out, args.device, path=init)
             continue
         model = build_stage(stage, args.pretrained, init).to(args.device)
+        if getattr(args, "eval_only", False):  # the --init weights on this run's validation sets, no training
+            with torch.no_grad():
+                metrics[stage] = evaluate_stage(stage, model.eval(), networks, val_batches, extra_sets)
+            print(f"stage {stage} ({init}): {json.dumps(metrics[stage])}")
+            networks[stage] = model
+            continue
 
         def loss_fn(rng, step, stage=stage, model=model):
             real_p = FINETUNE_REAL_P if step >= finetune_from else REAL_P
-            batch = stack_samples([sampler.sample(rng, real_p, holes_p=args.holes, strands_p=args.strands)
+            batch = stack_samples([sampler.sample(rng, real_p, holes_p=args.holes, strands_p=args.strands,
+                                                  pseudo_p=pseudo_p)
                                    for _ in range(args.batch_size)], args.device)
             return stage_losses(stage, model, networks, batch)
 
         def evaluate(stage=stage, model=model):
-            found = stage_metrics(stage, model, networks, val_batches)
-            for name, batches in extra_sets.items() if stage == "alpha" else ():
-                found.update({f"{name}_{k}": v for k, v in stage_metrics(stage, model, networks, batches).items()})
-            return found
+            return evaluate_stage(stage, model, networks, val_batches, extra_sets)
 
         print(f"stage {stage}: {args.steps} steps (real mattes mostly from step {finetune_from})")
         t0 = time.time()
@@ -257,5 +283,7 @@ def run(args) -> dict:
                                weights_name=STAGES[stage][1], resume=not args.restart)
         timings[stage] = time.time() - t0
         networks[stage] = load_stage(stage, out, args.device)
+    if getattr(args, "eval_only", False):
+        return metrics
     write_card(out, args, timings, metrics, {"fit": len(fit), "validation": len(validation), "mattes": [m.name for m in mattes]})
     return metrics

@@ -7,7 +7,9 @@ another image, ``I = a F + (1 - a) B``, so the background ``B``, the foreground
 - foregrounds with real mattes (``alphamatting_dev`` GT01..GT08 only; ``F`` is the
   matte's own image, which makes the composite exact) or, mostly, objects of the
   ``seg/`` sets with a soft alpha made by blurring their mask (a random width,
-  varying smoothly along the outline) so the networks see partial transparency;
+  varying smoothly along the outline) so the networks see partial transparency,
+  or (``pseudo_p``) with their closed-form pseudo matte and its estimated
+  foreground colours (:mod:`.pseudo_mattes`);
 - with probability 0.5 a second foreground joins the first (alphas combined as
   ``1 - (1 - a1)(1 - a2)``);
 - random scale and position of the crop, a mirror flip, colour jitter of the
@@ -154,28 +156,41 @@ class MattingSampler:
         Real mattes (fine-tuning set only).
     size : int
         Sample side S in pixels.
+    pseudo : dict, optional
+        ``{item name: (foreground (H, W, 3) uint8, alpha (H, W) float32)}`` pseudo mattes of
+        some ``items`` (:func:`.pseudo_mattes.load_pseudo_mattes`).
     """
 
-    def __init__(self, items: list[Item], mattes: list[MattingExample], size: int):
+    def __init__(self, items: list[Item], mattes: list[MattingExample], size: int, pseudo: dict | None = None):
         if not items:
             raise ValueError("no object images to draw foregrounds and backgrounds from")
         self.items, self.mattes, self.size = items, mattes, size
+        self.pseudo = pseudo or {}
+        self._with_pseudo = [i for i, item in enumerate(items) if item.name in self.pseudo]
         # Where each matte's mixed pixels are: real-matte crops are centred on one of them.
         self._mixed = [np.argwhere((m.alpha > MIXED_LOW) & (m.alpha < MIXED_HIGH)) for m in mattes]
 
     def _window(self, box, shape) -> CropWindow:
         return CropWindow(box, (self.size, self.size), shape)
 
-    def object_foreground(self, rng) -> tuple[np.ndarray, np.ndarray]:
-        """(F (S, S, 3), alpha (S, S)) from a random object, its mask softened."""
-        item = self.items[rng.integers(len(self.items))]
+    def object_foreground(self, rng, pseudo_p: float = 0.0) -> tuple[np.ndarray, np.ndarray, bool]:
+        """(F (S, S, 3), alpha (S, S), pseudo) from a random object: with probability ``pseudo_p``
+        (when there are any) one with a pseudo matte, taken as it is (``pseudo`` true), else its
+        mask softened."""
+        pseudo = bool(self._with_pseudo) and pseudo_p > 0 and rng.random() < pseudo_p
+        index = self._with_pseudo[rng.integers(len(self._with_pseudo))] if pseudo else rng.integers(len(self.items))
+        item = self.items[index]
         box = square_box(item.box, rng.uniform(1.0, 1.8))
         side = box[2] - box[0]
         dx, dy = rng.uniform(-0.15 * side, 0.15 * side, 2)
         window = self._window((box[0] + dx, box[1] + dy, box[2] + dx, box[3] + dy), item.mask.shape)
+        if pseudo:
+            fg, alpha = self.pseudo[item.name]
+            return ((window.to_local_map(fg) / 255.0).astype(np.float32),
+                    np.clip(window.to_local_map(alpha), 0, 1).astype(np.float32), True)
         rgb = window.to_local_map(item.image) / 255.0
         mask = window.to_local_map(item.mask.astype(np.float32))
-        return rgb.astype(np.float32), soft_alpha(rng, mask)
+        return rgb.astype(np.float32), soft_alpha(rng, mask), False
 
     def matte_foreground(self, rng) -> tuple[np.ndarray, np.ndarray]:
         """(F, alpha) cropped from a real matte around one of its mixed pixels, at a random scale."""
@@ -200,16 +215,21 @@ class MattingSampler:
         return rgb.astype(np.float32)
 
     def sample(self, rng, real_p: float = 0.2, as_is_p: float = 0.3, holes_p: float = 0.0,
-               strands_p: float = 0.0) -> MattingSample:
+               strands_p: float = 0.0, pseudo_p: float = 0.0) -> MattingSample:
         """One sample: a real matte with probability ``real_p`` (as it is, with its own background,
-        ``as_is_p`` of those), else a soft-alpha object, with holes (:func:`punch_holes`) with
-        probability ``holes_p`` and strands (:func:`grow_strands`) with probability ``strands_p``;
-        a second foreground half the time."""
+        ``as_is_p`` of those), else an object: its pseudo matte with probability ``pseudo_p``, else a
+        soft alpha, with holes (:func:`punch_holes`) with probability ``holes_p`` and strands
+        (:func:`grow_strands`) with probability ``strands_p``; a second foreground half the time."""
         real = bool(self.mattes) and rng.random() < real_p
-        fg, alpha = self.matte_foreground(rng) if real else self.object_foreground(rng)
-        if not real and holes_p and rng.random() < holes_p:
+        if real:
+            fg, alpha = self.matte_foreground(rng)
+            synthetic = False
+        else:
+            fg, alpha, pseudo = self.object_foreground(rng, pseudo_p)
+            synthetic = not pseudo  # a pseudo matte's transparency is the photo's own: left as it is
+        if synthetic and holes_p and rng.random() < holes_p:
             alpha = punch_holes(rng, alpha)
-        if not real and strands_p and rng.random() < strands_p:
+        if synthetic and strands_p and rng.random() < strands_p:
             fg, alpha = grow_strands(rng, fg, alpha)
         flip = rng.random() < 0.5
         if real and rng.random() < as_is_p:
@@ -219,7 +239,7 @@ class MattingSampler:
             return MattingSample(image, alpha, zeros, zeros, trimap_from_alpha(rng, alpha), has_colors=False)
         fg = jitter_colors(rng, fg)
         if rng.random() < 0.5:  # a second foreground in front of or behind the first
-            fg2, alpha2 = self.object_foreground(rng)
+            fg2, alpha2, _ = self.object_foreground(rng, pseudo_p)
             fg2 = jitter_colors(rng, fg2)
             if rng.random() < 0.5:
                 fg, alpha, fg2, alpha2 = fg2, alpha2, fg, alpha

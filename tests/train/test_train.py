@@ -282,3 +282,33 @@ def test_query_training_runs_resumes_and_exports(dataset, tmp_path, loss):
     assert weights.stat().st_size < 10e6
     Engine("cpu").load_weights("query", weights)  # loads strictly into the shipped architecture
     assert loss in (out / "MODEL_CARD.md").read_text()
+
+
+def test_matting_training_on_pseudo_mattes_and_eval_only(dataset, mattes, tmp_path, capsys):
+    pytest.importorskip("pymatting", reason="pseudo mattes need the pymatting extra")
+    root, pretrained = dataset
+    pseudo = tmp_path / "pseudo"
+    assert main(["pseudo-mattes", "--data", str(root), "--out", str(pseudo), "--band", "3", "--workers", "1"]) == 0
+    assert len(list((pseudo / "discs").glob("*_alpha.png"))) >= 10
+    common = ["--data", str(root), "--size", "64", "--batch-size", "2", "--eval-every", "2", "--threads", "1",
+              "--device", "cpu", "--pretrained", str(pretrained), "--mattes", str(mattes), "--val-batches", "1",
+              "--finetune-steps", "1", "--steps", "2"]
+    first = tmp_path / "all"
+    assert main(["matting", "--out", str(first), *common]) == 0
+    weights = tmp_path / "weights"
+    weights.mkdir()
+    for stage in ("background", "foreground", "alpha"):
+        (weights / f"matting_{stage}.safetensors").write_bytes((first / stage / f"matting_{stage}.safetensors").read_bytes())
+    second = tmp_path / "alpha"
+    assert main(["matting", "--out", str(second), "--stages", "alpha", "--init", str(weights), "--pseudo", str(pseudo),
+                 "--pseudo-p", "0.7", *common]) == 0
+    log = [json.loads(line) for line in (second / "alpha" / "log.jsonl").read_text().splitlines()]
+    assert {"val_sad", "pseudo_val_sad", "pseudo_val_mse"} <= set(log[-1])
+    assert f"--pseudo {pseudo} --pseudo-p 0.7" in (second / "MODEL_CARD.md").read_text()
+    capsys.readouterr()
+    third = tmp_path / "eval"
+    assert main(["matting", "--out", str(third), "--stages", "alpha", "--init", str(weights), "--pseudo", str(pseudo),
+                 "--eval-only", *common]) == 0
+    printed = capsys.readouterr().out
+    assert "stage alpha" in printed and '"pseudo_val_sad"' in printed
+    assert not (third / "alpha").exists() and not (third / "MODEL_CARD.md").exists()  # nothing trained or written
