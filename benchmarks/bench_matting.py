@@ -12,7 +12,7 @@ A last case times a 12 MP photo (the lemur upscaled to 4306 x 2786, a 10 px band
 each side of its outline): seconds, windows run and the process's peak memory.
 
     python benchmarks/bench_matting.py [--data DIR] [--limit N] [--json PATH] [--device cuda] [--threads N]
-                                       [--no-peer] [--no-large]
+                                       [--no-peer] [--no-large] [--group {all,unseen,fine-tuning}]
 """
 from __future__ import annotations
 
@@ -33,9 +33,12 @@ from segwidgets.pipelines.matting import STAGES, estimate_alpha  # noqa: E402
 METRICS = ("sad", "mse", "grad", "conn", "seconds")
 
 
-def cases(root, limit):
-    """(group, name, trimap name, image, alpha, trimap) for every image and trimap."""
-    examples = load_alphamatting(root / "alphamatting_dev", UNSEEN_MATTES + FINETUNE_MATTES) + [load_lemur(root / "lemur")]
+def cases(root, limit, group="all"):
+    """(group, name, trimap name, image, alpha, trimap) for every image and trimap (of one ``group``:
+    "unseen", "fine-tuning" or "all")."""
+    unseen = load_alphamatting(root / "alphamatting_dev", UNSEEN_MATTES) + [load_lemur(root / "lemur")]
+    tuning = load_alphamatting(root / "alphamatting_dev", FINETUNE_MATTES)
+    examples = {"all": unseen + tuning, "unseen": unseen, "fine-tuning": tuning}[group]
     out = []
     for ex in examples[:limit] if limit else examples:
         group = "fine-tuning" if ex.name in FINETUNE_MATTES else "unseen"
@@ -88,6 +91,9 @@ def main(argv=None):
     add_engine_arguments(p)
     p.add_argument("--no-peer", action="store_true", help="skip closed-form matting")
     p.add_argument("--no-large", action="store_true", help="skip the 12 MP case")
+    p.add_argument("--group", choices=("all", "unseen", "fine-tuning"), default="all",
+                   help="images to run: all (default), the unseen ones, or only the fine-tuning ones GT01..GT08 "
+                        "(for choosing between training runs without looking at the unseen images)")
     p.add_argument("--weights", type=Path, default=None,
                    help="folder with matting_{background,foreground,alpha}.safetensors (default: the shipped ones)")
     args = p.parse_args(argv)
@@ -95,7 +101,7 @@ def main(argv=None):
     if args.weights is not None:
         for stage in STAGES:
             engine.load_weights(stage, args.weights / f"{stage}.safetensors")
-    todo = cases(args.data, args.limit)
+    todo = cases(args.data, args.limit, args.group)
     methods = ["ours"] + ([] if args.no_peer else ["closed_form"])
     if not args.no_peer:
         require_peer("pymatting", "the closed-form matting peer (or run with --no-peer)")
