@@ -202,7 +202,7 @@ def write_card(out: Path, args, timings: dict, metrics: dict, counts: dict) -> N
              f"--finetune-steps {args.finetune_steps} --batch-size {args.batch_size} --size {args.size} "
              f"--stages {','.join(args.stages)} --holes {args.holes} --strands {args.strands}"
              + (f" --init {args.init}" if args.init else "")
-             + (f" --pseudo {args.pseudo} --pseudo-p {args.pseudo_p}" if getattr(args, "pseudo", None) else "")
+             + (f" --pseudo {args.pseudo} --pseudo-p {args.pseudo_p}" if args.pseudo else "")
              + f" --lr {args.lr}`",
              f"- data: object images of {args.data} ({counts['fit']} fit / {counts['validation']} validation; "
              "the test split is never read); real mattes for fine-tuning: "
@@ -226,11 +226,11 @@ def run(args) -> dict:
     mattes = load_alphamatting(args.mattes, FINETUNE_MATTES, skip_missing=True) if args.mattes else []
     print(f"foregrounds/backgrounds from {len(fit)} images, validating on {len(validation)}, "
           f"real mattes for fine-tuning: {[m.name for m in mattes]} (unseen mattes and test splits never read)")
-    pseudo_dir = getattr(args, "pseudo", None)
-    pseudo_p = getattr(args, "pseudo_p", 0.0) if pseudo_dir else 0.0
-    fit_pseudo = load_pseudo_mattes(pseudo_dir, [item.name for item in fit]) if pseudo_dir else {}
-    val_pseudo = load_pseudo_mattes(pseudo_dir, [item.name for item in validation]) if pseudo_dir else {}
-    if pseudo_dir:
+    fit_pseudo, val_pseudo, pseudo_p = {}, {}, 0.0
+    if args.pseudo:
+        pseudo_p = args.pseudo_p
+        fit_pseudo = load_pseudo_mattes(args.pseudo, [item.name for item in fit])
+        val_pseudo = load_pseudo_mattes(args.pseudo, [item.name for item in validation])
         print(f"pseudo mattes: {len(fit_pseudo)} fit, {len(val_pseudo)} validation, drawn for {pseudo_p:.0%} "
               "of object foregrounds")
     sampler = MattingSampler(fit, mattes, args.size, pseudo=fit_pseudo)
@@ -259,7 +259,7 @@ def run(args) -> dict:
             networks[stage] = load_stage(stage, out, args.device, path=init)
             continue
         model = build_stage(stage, args.pretrained, init).to(args.device)
-        if getattr(args, "eval_only", False):  # the --init weights on this run's validation sets, no training
+        if args.eval_only:  # the --init weights on this run's validation sets, no training
             with torch.no_grad():
                 metrics[stage] = evaluate_stage(stage, model.eval(), networks, val_batches, extra_sets)
             print(f"stage {stage} ({init}): {json.dumps(metrics[stage])}")
@@ -283,7 +283,7 @@ def run(args) -> dict:
                                weights_name=STAGES[stage][1], resume=not args.restart)
         timings[stage] = time.time() - t0
         networks[stage] = load_stage(stage, out, args.device)
-    if getattr(args, "eval_only", False):
+    if args.eval_only:
         return metrics
     write_card(out, args, timings, metrics, {"fit": len(fit), "validation": len(validation), "mattes": [m.name for m in mattes]})
     return metrics
