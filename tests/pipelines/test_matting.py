@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from segwidgets.pipelines.matting import (MattingResult, check_trimap, estimate_alpha, plan_windows,
-                                          trimap_from_mask)
+                                          stretch_alpha, trimap_from_mask)
 
 
 def _scene(h=48, w=64):
@@ -92,6 +92,17 @@ def test_refinement_changes_only_unknown_pixels_and_can_be_turned_off(untrained_
     # The scene is two flat colours: the colour-line fit makes the band (nearly) binary, as the image is.
     band = trimap == 128
     assert np.abs(refined.alpha[band] - mask[band]).mean() < np.abs(plain.alpha[band] - mask[band]).mean()
+
+
+def test_stretch_alpha_known_values():
+    alpha = np.array([[-0.1, 0.0, 0.05, 0.1], [0.5, 0.9, 0.95, 1.2]], np.float64)
+    out = stretch_alpha(alpha, 0.05)
+    expected = np.array([[0, 0, 0, 0.05 / 0.9], [0.5, 0.85 / 0.9, 1, 1]])
+    assert out.dtype == np.float32
+    np.testing.assert_allclose(out, expected, atol=1e-6)
+    np.testing.assert_allclose(stretch_alpha(alpha, 0), np.clip(alpha, 0, 1), atol=1e-7)
+    with pytest.raises(ValueError, match="margin"):
+        stretch_alpha(alpha, 0.5)
 
 
 def test_windows_cover_every_unknown_pixel_once():
