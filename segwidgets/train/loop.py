@@ -6,6 +6,7 @@ import json
 import math
 import os
 import platform
+import shutil
 import time
 from pathlib import Path
 from typing import Callable
@@ -49,7 +50,9 @@ def train(
     ``evaluate()`` returns metrics on held-out data (it must not train).
     Writes to ``out``: ``checkpoint.pt`` (model, optimiser, step, RNG; resumed
     from when present and ``resume``), ``log.jsonl`` (one line per evaluation)
-    and the fp16 weights ``weights_name`` at every evaluation and at the end.
+    and the fp16 weights ``weights_name`` at every evaluation and at the end, plus a
+    copy of each evaluation's weights in ``evals/step<N>/`` (a run's best validation
+    point can then be kept, not only its last).
     The encoder learns at ``encoder_lr_scale`` x ``lr`` (it starts pretrained).
     ``eval_at_start``: on a fresh start, log an evaluation at step 0 first (the
     starting weights on the same validation set, e.g. when fine-tuning shipped weights).
@@ -87,6 +90,9 @@ def train(
         with open(out / "log.jsonl", "a") as f:
             f.write(json.dumps(metrics) + "\n")
         save_weights(model, out / weights_name)
+        kept = out / "evals" / f"step{step}"
+        kept.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(out / weights_name, kept / weights_name)
         return metrics
 
     metrics = {}

@@ -78,6 +78,8 @@ def test_training_command_runs_resumes_and_exports(dataset, tmp_path, model):
     assert [entry["step"] for entry in log] == [2, 3]
     weights = out / f"{model}.safetensors"
     assert weights.stat().st_size < 10e6
+    assert (out / "evals" / "step2" / weights.name).stat().st_size == weights.stat().st_size  # each evaluation's kept
+    assert (out / "evals" / "step3" / weights.name).read_bytes() == weights.read_bytes()
     engine = Engine("cpu")
     engine.load_weights(model, weights)  # loads strictly into the shipped architecture
     assert next(engine.model(model).parameters()).dtype == torch.float32
