@@ -38,7 +38,8 @@ class UpBlock(nn.Module):
         out, start = None, 0
         for part in parts:
             stop = start + part.shape[1]
-            term = F.conv2d(part, conv.weight[:, start:stop], None, conv.stride, conv.padding)
+            bias = conv.bias if start == 0 else None  # once (a folded batch norm gives the conv a bias)
+            term = F.conv2d(part, conv.weight[:, start:stop], bias, conv.stride, conv.padding)
             out, start = term if out is None else out + term, stop
         return self.fuse[1:](out)
 

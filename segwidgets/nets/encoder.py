@@ -68,6 +68,14 @@ class MobileNetV2Encoder(nn.Module):
             raise ValueError(f"ImageNet state dict lacks encoder keys, e.g. {missing[:3]}")
         self.load_state_dict(mapped, strict=False)
 
+    @torch.no_grad()
+    def before_batch_norm_fold(self) -> None:
+        """Called by ``core.fusion.fold_batch_norms`` before it folds the stem's batch norm into
+        the RGB stem: the extra stem's output goes through that batch norm too, so it takes its scale."""
+        bn = self.stages[0][0][1]
+        if self.extra_stem is not None and isinstance(bn, nn.BatchNorm2d):
+            self.extra_stem.weight.mul_((bn.weight / torch.sqrt(bn.running_var + bn.eps)).view(-1, 1, 1, 1))
+
     def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
         rgb = (x[:, :3] - self.mean) / self.std
         stem = self.stages[0][0]  # Conv-BN-ReLU6 block

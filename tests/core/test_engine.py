@@ -8,7 +8,7 @@ import torch
 from segwidgets.core.crops import CropWindow
 from segwidgets.core.engine import Engine, FeatureCache, get_default_engine
 from segwidgets.core.models import MODELS
-from segwidgets.core.weights import WeightsError, load_weights, save_weights
+from segwidgets.core.weights import WeightsError, load_weights, resolve_weights_path, save_weights
 
 DEVICES = ["cpu", pytest.param("cuda", marks=pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA"))]
 
@@ -277,8 +277,8 @@ def test_cpu_models_run_channels_last_with_the_same_outputs_in_plain_layouts():
     trimap = rng.choice([0.0, 0.5, 1.0], (40, 56)).astype(np.float32)
     out = engine.infer("matting_background", picture, trimap=trimap)["background"]
     assert out.shape == (40, 56, 3) and out.flags.c_contiguous
-    plain = MODELS["matting_background"].build()
-    plain.load_state_dict(model.state_dict())
+    plain = MODELS["matting_background"].build()  # unfolded batch norms too (the engine folds them)
+    load_weights(plain, resolve_weights_path(MODELS["matting_background"].weights))
     x = torch.cat([torch.from_numpy(picture).permute(2, 0, 1)[None].float() / 255,
                    torch.from_numpy(trimap)[None, None]], 1).contiguous()
     with torch.inference_mode():
