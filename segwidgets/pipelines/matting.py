@@ -244,16 +244,17 @@ def estimate_alpha(image, trimap, *, engine=None, margin: int = 32, tile: int = 
     trimap = check_trimap(trimap, image.shape[:2])
     engine = engine or get_default_engine()
     known_fg, known_bg = trimap == FOREGROUND, trimap == BACKGROUND
-    rgb = image.astype(np.float32) / 255
     alpha = known_fg.astype(np.float32)
     network_alpha = alpha.copy()
-    foreground = np.where(known_fg[..., None], rgb, 0).astype(np.float32)
-    background = np.where(known_bg[..., None], rgb, 0).astype(np.float32)
+    # Known colours written straight into the outputs: no full-frame float copy of a 12 MP photo.
+    foreground, background = np.zeros(image.shape, np.float32), np.zeros(image.shape, np.float32)
+    np.divide(image, np.float32(255), out=foreground, where=known_fg[..., None])
+    np.divide(image, np.float32(255), out=background, where=known_bg[..., None])
     timings = dict.fromkeys(("background", "foreground", "alpha", "refine"), 0.0)
     plans = plan_windows(trimap == UNKNOWN, margin, tile, max_window_pixels)
     for index, (window, core) in enumerate(plans):
         rows, cols = window.region_slices
-        local = _run_window(engine, image[rows, cols], trimap[rows, cols], rgb[rows, cols], timings, refine)
+        local = _run_window(engine, image[rows, cols], trimap[rows, cols], timings, refine)
         cx0, cy0, cx1, cy1 = core
         x0, y0 = window.region[:2]
         inner = slice(cy0 - y0, cy1 - y0), slice(cx0 - x0, cx1 - x0)
@@ -266,12 +267,13 @@ def estimate_alpha(image, trimap, *, engine=None, margin: int = 32, tile: int = 
                          {k: round(v, 4) for k, v in timings.items()})
 
 
-def _run_window(engine, image, trimap, rgb, timings, refine):
+def _run_window(engine, image, trimap, timings, refine):
     """The three networks (and the refinement) on one window; known pixels keep their known values.
 
     The colour networks run at :data:`COLOR_SCALE` (colours behind and in front of an
     edge vary slowly), the alpha network at full resolution.
     """
+    rgb = image.astype(np.float32) / 255
     plane = np.where(trimap == UNKNOWN, 0.5, trimap == FOREGROUND).astype(np.float32)
     known_fg, known_bg = (trimap == FOREGROUND)[..., None], (trimap == BACKGROUND)[..., None]
     h, w = trimap.shape
