@@ -4,6 +4,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from ..core.fusion import batch_norm_scale
 from .mobilenet import mobilenet_v2_features
 
 #: ImageNet statistics the pretrained encoder expects (inputs arrive in [0, 1]).
@@ -74,7 +75,7 @@ class MobileNetV2Encoder(nn.Module):
         the RGB stem: the extra stem's output goes through that batch norm too, so it takes its scale."""
         bn = self.stages[0][0][1]
         if self.extra_stem is not None and isinstance(bn, nn.BatchNorm2d):
-            self.extra_stem.weight.mul_((bn.weight / torch.sqrt(bn.running_var + bn.eps)).view(-1, 1, 1, 1))
+            self.extra_stem.weight.mul_(batch_norm_scale(bn).view(-1, 1, 1, 1))
 
     def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
         rgb = (x[:, :3] - self.mean) / self.std
