@@ -67,9 +67,8 @@ def test_a_batch_norm_not_after_a_convolution_is_kept():
 
 
 def test_engine_folds_the_models_it_builds_but_not_a_callers_module(tmp_path):
-    from safetensors.torch import save_file
-
     from segwidgets.core.engine import Engine
+    from segwidgets.core.weights import load_weights, save_weights
     from segwidgets.nets.matting import BackgroundNet
 
     torch.manual_seed(0)
@@ -78,15 +77,12 @@ def test_engine_folds_the_models_it_builds_but_not_a_callers_module(tmp_path):
     engine.set_model("matting_background", own)
     assert any(isinstance(m, nn.BatchNorm2d) for m in engine.model("matting_background").modules())
 
-    path = tmp_path / "background.safetensors"
-    save_file({k: (v.half() if v.is_floating_point() else v).contiguous() for k, v in own.state_dict().items()},
-              str(path))
+    path = save_weights(own, tmp_path / "background.safetensors")  # fp16, as shipped
     built = Engine("cpu")
     built.load_weights("matting_background", path)
     assert not any(isinstance(m, nn.BatchNorm2d) for m in built.model("matting_background").modules())
     x = torch.rand(1, 4, 32, 48)
-    reference = _randomise_batch_norms(BackgroundNet())
-    reference.load_state_dict({k: v.half().float() if v.is_floating_point() else v for k, v in own.state_dict().items()})
+    reference = load_weights(BackgroundNet(), path)  # the same fp16 values, batch norms unfolded
     with torch.no_grad():
         torch.testing.assert_close(built.infer_torch("matting_background", x), torch.sigmoid(reference.eval()(x)),
                                    atol=1e-4, rtol=1e-4)
