@@ -68,6 +68,9 @@ def main(argv=None) -> int:
                          help="share of object foregrounds with holes punched through their alpha (default 0)")
     matting.add_argument("--strands", type=float, default=0.0,
                          help="share of object foregrounds with hair-like strands grown out of them (default 0)")
+    matting.add_argument("--wide", type=float, default=0.0,
+                         help="share of trimaps widened as a hand-painted one is, broad strokes reaching into "
+                              "solid regions (default 0)")
     matting.add_argument("--init", default=None,
                          help="folder with matting_{background,foreground,alpha}.safetensors to start from "
                               "(e.g. segwidgets/weights); default: ImageNet encoders from --pretrained")

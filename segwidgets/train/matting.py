@@ -10,7 +10,9 @@ fine-tuning set GT01..GT08; GT09..GT13 and the lemur are never read).
 (e.g. the alpha network fine-tuned on the shipped colour networks' output).
 ``--holes P`` punches holes through P of the object foregrounds (``matting_data.punch_holes``),
 ``--strands P`` grows hair-like strands out of P of them (``matting_data.grow_strands``);
-validation then reports the alpha stage on composites with each too (``holes_val_*``, ``strands_val_*``).
+``--wide P`` widens P of the trimaps as a hand-painted one is (``matting_data.widen_unknown``);
+validation then reports the alpha stage on composites with each too (``holes_val_*``, ``strands_val_*``,
+``wide_val_*``).
 ``--pseudo DIR`` draws ``--pseudo-p`` of the object foregrounds from closed-form pseudo mattes of
 their photos (:mod:`.pseudo_mattes`); validation then adds composites of the validation part's
 pseudo mattes (``pseudo_val_*``).
@@ -200,7 +202,7 @@ def write_card(out: Path, args, timings: dict, metrics: dict, counts: dict) -> N
     lines = ["# Matting networks (background -> foreground -> alpha)", "",
              f"- command: `python -m segwidgets.train matting --out {out} --steps {args.steps} "
              f"--finetune-steps {args.finetune_steps} --batch-size {args.batch_size} --size {args.size} "
-             f"--stages {','.join(args.stages)} --holes {args.holes} --strands {args.strands}"
+             f"--stages {','.join(args.stages)} --holes {args.holes} --strands {args.strands} --wide {args.wide}"
              + (f" --init {args.init}" if args.init else "")
              + (f" --pseudo {args.pseudo} --pseudo-p {args.pseudo_p}" if args.pseudo else "")
              + f" --lr {args.lr}`",
@@ -241,7 +243,8 @@ def run(args) -> dict:
     # Drawn after the plain ones, so those stay the same composites whatever --holes and --strands are;
     # each from its own seed, so one set does not change with the other option.
     extra_sets = {}
-    for name, share, seed in (("holes", args.holes, 1235), ("strands", args.strands, 1236), ("pseudo", pseudo_p, 1237)):
+    for name, share, seed in (("holes", args.holes, 1235), ("strands", args.strands, 1236), ("pseudo", pseudo_p, 1237),
+                              ("wide", args.wide, 1238)):
         if share and (name != "pseudo" or val_pseudo):
             rng = np.random.default_rng(seed)
             extra_sets[name] = [stack_samples([val_sampler.sample(rng, real_p=0, **{f"{name}_p": 1.0}) for _ in range(8)],
@@ -269,7 +272,7 @@ def run(args) -> dict:
         def loss_fn(rng, step, stage=stage, model=model):
             real_p = FINETUNE_REAL_P if step >= finetune_from else REAL_P
             batch = stack_samples([sampler.sample(rng, real_p, holes_p=args.holes, strands_p=args.strands,
-                                                  pseudo_p=pseudo_p)
+                                                  pseudo_p=pseudo_p, wide_p=args.wide)
                                    for _ in range(args.batch_size)], args.device)
             return stage_losses(stage, model, networks, batch)
 

@@ -18,7 +18,10 @@ another image, ``I = a F + (1 - a) B``, so the background ``B``, the foreground
   shows through inside the object as between a plant's leaves or strands of hair;
 - optionally (``strands_p``) thin curved strands of the object's colour growing out of
   its outline, sub-pixel wide, so the networks see hair-like partial alpha;
-- trimap: the mixed pixels (0.01 < a < 0.99) dilated by a random 1..19 px.
+- trimap: the mixed pixels (0.01 < a < 0.99) dilated by a random 1..19 px; optionally
+  (``wide_p``) widened as a hand-painted one is (:func:`widen_unknown`): broad strokes that
+  reach well into solid foreground and background, so whole areas of leaves or hair are
+  unknown, not only thin bands along each edge.
 
 Real mattes can also come as they are (their own background, unknown colours):
 those samples have ``has_colors`` false and train only what alpha alone supervises.
@@ -40,6 +43,8 @@ from .data import Item
 MIXED_LOW, MIXED_HIGH = 0.01, 0.99
 #: The unknown band is the mixed pixels dilated by this many pixels (inclusive range).
 BAND_RANGE = (1, 19)
+#: A widened trimap's strokes reach this many pixels past the band (inclusive range, at a 256 px sample).
+WIDE_REACH = (6, 32)
 
 
 @dataclass
@@ -137,11 +142,33 @@ def grow_strands(rng: np.random.Generator, foreground: np.ndarray,
     return foreground.astype(np.float32), combined.astype(np.float32)
 
 
-def trimap_from_alpha(rng: np.random.Generator, alpha: np.ndarray, band=BAND_RANGE) -> np.ndarray:
-    """0 / 0.5 / 1 trimap: mixed pixels dilated by a random ``band`` px are unknown, the rest by alpha."""
+def widen_unknown(rng: np.random.Generator, unknown: np.ndarray, reach=WIDE_REACH) -> np.ndarray:
+    """``unknown`` (S, S) bool grown as a hand-painted trimap's strokes would be.
+
+    Hand-painted unknown regions do not hug the edges: brushes sweep over whole
+    tufts of hair or clumps of leaves, and the unknown region then holds large
+    solid areas too. Here every pixel within a random ``reach`` px of the band may
+    join it, where smooth random noise (blobs 10-40 px across) is high, so the
+    widening varies along the outline and between samples (30-100 % of that
+    reach is taken).
+    """
+    if not unknown.any():
+        return unknown
+    radius = int(rng.integers(reach[0], reach[1] + 1))
+    near = ndimage.distance_transform_edt(~unknown) <= radius
+    noise = ndimage.gaussian_filter(rng.standard_normal(unknown.shape).astype(np.float32), rng.uniform(5, 20))
+    strokes = noise > np.quantile(noise, 1 - rng.uniform(0.3, 1.0))
+    return unknown | (near & strokes)
+
+
+def trimap_from_alpha(rng: np.random.Generator, alpha: np.ndarray, band=BAND_RANGE, wide: bool = False) -> np.ndarray:
+    """0 / 0.5 / 1 trimap: mixed pixels dilated by a random ``band`` px are unknown, the rest by alpha;
+    ``wide``: the unknown region then widened as by hand (:func:`widen_unknown`)."""
     mixed = (alpha > MIXED_LOW) & (alpha < MIXED_HIGH)
     radius = int(rng.integers(band[0], band[1] + 1))
     unknown = ndimage.distance_transform_edt(~mixed) <= radius if mixed.any() else mixed
+    if wide:
+        unknown = widen_unknown(rng, unknown)
     return np.where(unknown, 0.5, (alpha >= MIXED_HIGH).astype(np.float32)).astype(np.float32)
 
 
@@ -215,11 +242,12 @@ class MattingSampler:
         return rgb.astype(np.float32)
 
     def sample(self, rng, real_p: float = 0.2, as_is_p: float = 0.3, holes_p: float = 0.0,
-               strands_p: float = 0.0, pseudo_p: float = 0.0) -> MattingSample:
+               strands_p: float = 0.0, pseudo_p: float = 0.0, wide_p: float = 0.0) -> MattingSample:
         """One sample: a real matte with probability ``real_p`` (as it is, with its own background,
         ``as_is_p`` of those), else an object: its pseudo matte with probability ``pseudo_p``, else a
         soft alpha, with holes (:func:`punch_holes`) with probability ``holes_p`` and strands
-        (:func:`grow_strands`) with probability ``strands_p``; a second foreground half the time."""
+        (:func:`grow_strands`) with probability ``strands_p``; a second foreground half the time; the
+        trimap widened as by hand (:func:`widen_unknown`) with probability ``wide_p``."""
         real = bool(self.mattes) and rng.random() < real_p
         if real:
             fg, alpha = self.matte_foreground(rng)
@@ -231,12 +259,13 @@ class MattingSampler:
             alpha = punch_holes(rng, alpha)
         if synthetic and strands_p and rng.random() < strands_p:
             fg, alpha = grow_strands(rng, fg, alpha)
+        wide = bool(wide_p) and rng.random() < wide_p
         flip = rng.random() < 0.5
         if real and rng.random() < as_is_p:
             image, alpha = (fg[:, ::-1], alpha[:, ::-1]) if flip else (fg, alpha)
             image, alpha = np.ascontiguousarray(image), np.ascontiguousarray(alpha)
             zeros = np.zeros_like(image)
-            return MattingSample(image, alpha, zeros, zeros, trimap_from_alpha(rng, alpha), has_colors=False)
+            return MattingSample(image, alpha, zeros, zeros, trimap_from_alpha(rng, alpha, wide=wide), has_colors=False)
         fg = jitter_colors(rng, fg)
         if rng.random() < 0.5:  # a second foreground in front of or behind the first
             fg2, alpha2, _ = self.object_foreground(rng, pseudo_p)
@@ -253,7 +282,7 @@ class MattingSampler:
         fg, alpha = np.ascontiguousarray(fg), np.ascontiguousarray(alpha)
         image = alpha[..., None] * fg + (1 - alpha[..., None]) * bg
         image = np.round(image * 255) / 255  # what an 8-bit photo would hold
-        return MattingSample(image.astype(np.float32), alpha, fg, bg, trimap_from_alpha(rng, alpha), has_colors=True)
+        return MattingSample(image.astype(np.float32), alpha, fg, bg, trimap_from_alpha(rng, alpha, wide=wide), has_colors=True)
 
 
 def stack_samples(samples: list[MattingSample], device="cpu") -> dict[str, torch.Tensor]:

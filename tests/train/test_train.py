@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
+from scipy import ndimage
 from torchvision.models import mobilenet_v2
 
 from segwidgets.core.engine import Engine
@@ -232,6 +233,27 @@ def test_strands_grow_out_of_the_outline_with_partial_alpha():
     assert (grown[far] == 0).all()  # at most 50 px from the outline (the border is 60 px away)
 
 
+def test_widened_trimap_grows_the_unknown_region_only_within_reach():
+    from segwidgets.train.matting_data import trimap_from_alpha, widen_unknown
+
+    alpha = np.zeros((128, 128), np.float32)
+    alpha[32:96, 32:96] = 1
+    alpha[31, 32:96] = 0.5  # one mixed row: the plain band is 3 px around it
+    plain = trimap_from_alpha(np.random.default_rng(0), alpha, band=(3, 3))
+    unknown = plain == 0.5
+    grown = [widen_unknown(np.random.default_rng(seed), unknown, reach=(10, 10)) for seed in range(5)]
+    distance = ndimage.distance_transform_edt(~unknown)
+    for wide in grown:
+        assert (wide >= unknown).all() and wide.sum() > unknown.sum() * 1.5
+        assert not wide[distance > 10].any()
+    assert len({g.sum() for g in grown}) > 1  # strokes vary between samples
+    assert not widen_unknown(np.random.default_rng(0), np.zeros((8, 8), bool)).any()
+    wide = trimap_from_alpha(np.random.default_rng(0), alpha, band=(3, 3), wide=True)
+    known = wide != 0.5
+    assert (wide[known] == (alpha[known] >= 0.99)).all()  # known pixels keep their labels
+    assert (wide == 0.5).sum() > unknown.sum()
+
+
 def test_matting_training_of_the_alpha_stage_alone_on_given_colour_networks(dataset, mattes, tmp_path):
     root, pretrained = dataset
     first, second = tmp_path / "all", tmp_path / "alpha"
@@ -249,12 +271,12 @@ def test_matting_training_of_the_alpha_stage_alone_on_given_colour_networks(data
     with pytest.raises(ValueError, match="unknown stages"):
         main(["matting", "--out", str(second), "--stages", "alfa", "--init", str(weights), *common])
     assert main(["matting", "--out", str(second), "--stages", "alpha", "--init", str(weights), "--holes", "0.5",
-                 "--strands", "0.5", *common]) == 0
+                 "--strands", "0.5", "--wide", "0.5", *common]) == 0
     assert not (second / "background").exists() and not (second / "foreground").exists()
     log = [json.loads(line) for line in (second / "alpha" / "log.jsonl").read_text().splitlines()]
-    assert {"val_sad", "holes_val_sad", "strands_val_sad"} <= set(log[-1])
+    assert {"val_sad", "holes_val_sad", "strands_val_sad", "wide_val_sad"} <= set(log[-1])
     card = (second / "MODEL_CARD.md").read_text()
-    assert "--stages alpha --holes 0.5 --strands 0.5" in card and "| alpha |" in card and "| background |" not in card
+    assert "--stages alpha --holes 0.5 --strands 0.5 --wide 0.5" in card and "| alpha |" in card and "| background |" not in card
 
 
 def test_query_losses_known_values():
