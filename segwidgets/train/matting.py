@@ -240,7 +240,7 @@ def run(args) -> dict:
     val_sampler = MattingSampler(validation, [], args.size, pseudo=val_pseudo)
     val_batches = [stack_samples([val_sampler.sample(val_rng, real_p=0) for _ in range(8)], args.device)
                    for _ in range(args.val_batches)]
-    # Drawn after the plain ones, so those stay the same composites whatever --holes and --strands are;
+    # Drawn after the plain ones, so those stay the same composites whatever --holes, --strands and --wide are;
     # each from its own seed, so one set does not change with the other option.
     extra_sets = {}
     for name, share, seed in (("holes", args.holes, 1235), ("strands", args.strands, 1236), ("pseudo", pseudo_p, 1237),
