@@ -1,4 +1,5 @@
-"""``python -m segwidgets.train {objectness,click,matting,pseudo-mattes,query,semantic} --data DIR --out DIR [...]``."""
+"""``python -m segwidgets.train {objectness,click,matting,pseudo-mattes,query,semantic} --data DIR --out DIR [...]``,
+``python -m segwidgets.train average --out OUT.safetensors IN.safetensors [...]``."""
 from __future__ import annotations
 
 import argparse
@@ -71,6 +72,9 @@ def main(argv=None) -> int:
     matting.add_argument("--wide", type=float, default=0.0,
                          help="share of trimaps widened as a hand-painted one is, broad strokes reaching into "
                               "solid regions (default 0)")
+    matting.add_argument("--color-scale", type=float, default=1.0,
+                         help="the colour stages train on the crops shrunk by this factor, their colours enlarged "
+                              "back for the loss (default 1; the pipeline runs them at 0.5)")
     matting.add_argument("--init", default=None,
                          help="folder with matting_{background,foreground,alpha}.safetensors to start from "
                               "(e.g. segwidgets/weights); default: ImageNet encoders from --pretrained")
@@ -106,7 +110,15 @@ def main(argv=None) -> int:
                           help="folder keeping each image's candidate segments (default OUT/candidates)")
     semantic.add_argument("--init", type=Path, default=None, help="start from weights of the same head (.safetensors)")
     semantic.add_argument("--pretrained", type=Path, default=DEFAULT_PRETRAINED, help="ImageNet MobileNetV2 state dict")
+    average = sub.add_parser("average", help="mean of several checkpoints of one network (weight averaging)")
+    average.add_argument("inputs", type=Path, nargs="+", help=".safetensors checkpoints of one network")
+    average.add_argument("--out", type=Path, required=True, help="the averaged weights, fp16 .safetensors")
     args = parser.parse_args(argv)
+    if args.model == "average":
+        from .average import average_weights
+
+        print(f"averaged {len(args.inputs)} checkpoints into {average_weights(args.inputs, args.out)}")
+        return 0
     if args.model == "pseudo-mattes":
         from .pseudo_mattes import make_pseudo_mattes
 

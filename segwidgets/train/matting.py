@@ -10,6 +10,8 @@ fine-tuning set GT01..GT08; GT09..GT13 and the lemur are never read).
 (e.g. the alpha network fine-tuned on the shipped colour networks' output).
 ``--holes P`` punches holes through P of the object foregrounds (``matting_data.punch_holes``),
 ``--strands P`` grows hair-like strands out of P of them (``matting_data.grow_strands``);
+``--color-scale S`` trains the colour networks at the scale the pipeline runs them at (0.5: on the
+crops shrunk 2x, their colours enlarged back for the full-size loss);
 ``--wide P`` widens P of the trimaps as a hand-painted one is (``matting_data.widen_unknown``);
 validation then reports the alpha stage on composites with each too (``holes_val_*``, ``strands_val_*``,
 ``wide_val_*``).
@@ -80,44 +82,70 @@ def stage_inputs(stage: str, batch: dict, background=None, foreground=None) -> t
     return torch.cat(planes, dim=1)
 
 
+def shrink(x: torch.Tensor, scale: float) -> torch.Tensor:
+    """``x`` (N, C, H, W) resized by ``scale`` (bilinear, as the pipeline's crop windows resample); itself at 1."""
+    return x if scale == 1 else F.interpolate(x, scale_factor=scale, mode="bilinear", align_corners=False)
+
+
+def enlarge(x: torch.Tensor, size) -> torch.Tensor:
+    """``x`` (N, C, h, w) resized to ``size`` (H, W) bilinearly; itself when it has that size already."""
+    return x if tuple(x.shape[-2:]) == tuple(size) else F.interpolate(x, size=size, mode="bilinear", align_corners=False)
+
+
+def color_output(stage: str, model, batch: dict, background=None, scale: float = 1.0) -> torch.Tensor:
+    """Colours (N, 3, H, W) in [0, 1] of the colour network ``stage`` run at ``scale``, enlarged to the batch's size.
+
+    The inputs (image, trimap and for the foreground stage the full-size ``background``) are shrunk
+    by ``scale`` first, as the pipeline shrinks its window (``pipelines.matting.COLOR_SCALE``).
+    """
+    small = {k: shrink(batch[k], scale) for k in ("image", "trimap")}
+    inputs = stage_inputs(stage, small, None if background is None else shrink(background, scale))
+    return enlarge(torch.sigmoid(model(inputs)), batch["image"].shape[-2:])
+
+
 def predict_colors(networks: dict, batch: dict, scale: float = 1.0) -> tuple[torch.Tensor | None, torch.Tensor | None]:
     """Background and foreground predictions of the trained earlier stages (no gradient).
 
     ``scale`` < 1 runs both networks on the batch shrunk by that factor and enlarges
-    their colours back, as the pipeline does (``pipelines.matting.COLOR_SCALE``).
+    their colours back, as the pipeline does (``pipelines.matting.COLOR_SCALE``); the
+    known colours are the image's own at full size, before the foreground network sees
+    the background (as in the pipeline).
     """
     background = foreground = None
-    full = batch["image"].shape[-2:]
-    small = batch if scale == 1 else {k: F.interpolate(batch[k], scale_factor=scale, mode="bilinear", align_corners=False)
-                                      for k in ("image", "trimap")}
-
-    def enlarge(x):
-        return x if scale == 1 else F.interpolate(x, size=full, mode="bilinear", align_corners=False)
-
     with torch.no_grad():
         if "background" in networks:
-            raw = torch.sigmoid(networks["background"](stage_inputs("background", small)))
-            background = keep_known_colors(raw, small["image"], small["trimap"], 0.0)
+            raw = color_output("background", networks["background"], batch, scale=scale)
+            background = keep_known_colors(raw, batch["image"], batch["trimap"], 0.0)
         if "foreground" in networks:
-            raw = torch.sigmoid(networks["foreground"](stage_inputs("foreground", small, background)))
-            foreground = keep_known_colors(raw, small["image"], small["trimap"], 1.0)
-    background = None if background is None else keep_known_colors(enlarge(background), batch["image"], batch["trimap"], 0.0)
-    foreground = None if foreground is None else keep_known_colors(enlarge(foreground), batch["image"], batch["trimap"], 1.0)
+            raw = color_output("foreground", networks["foreground"], batch, background, scale)
+            foreground = keep_known_colors(raw, batch["image"], batch["trimap"], 1.0)
     return background, foreground
 
 
-def color_scale(stage: str) -> float:
-    """The alpha stage sees colours predicted at the pipeline's working scale; earlier stages at full scale."""
-    return COLOR_SCALE if stage == "alpha" else 1.0
+def color_scale(stage: str, color_train_scale: float = 1.0) -> float:
+    """The scale the colour networks run at in ``stage``: the pipeline's working scale when they feed the
+    alpha stage; ``color_train_scale`` while the colour stages train (1 = full size)."""
+    return COLOR_SCALE if stage == "alpha" else color_train_scale
 
 
-def stage_losses(stage: str, model, networks: dict, batch: dict) -> tuple[torch.Tensor, dict]:
-    """Loss of ``stage`` on one batch and its parts (floats) for the progress bar."""
+def stage_output(stage: str, model, batch: dict, background, foreground, color_train_scale: float) -> torch.Tensor:
+    """The output of ``stage``'s network in [0, 1] at the batch's size: colours (N, 3, H, W) or alpha (N, 1, H, W)."""
+    if stage == "alpha":
+        return torch.sigmoid(model(stage_inputs(stage, batch, background, foreground)))
+    return color_output(stage, model, batch, background, color_train_scale)
+
+
+def stage_losses(stage: str, model, networks: dict, batch: dict,
+                 color_train_scale: float = 1.0) -> tuple[torch.Tensor, dict]:
+    """Loss of ``stage`` on one batch and its parts (floats) for the progress bar.
+
+    The colour stages run at ``color_train_scale`` (:func:`color_output`); losses are at full size.
+    """
     unknown = (batch["trimap"] == 0.5).float()
     colors = unknown * batch["has_colors"]
     alpha = batch["alpha"]
-    background, foreground = predict_colors(networks, batch, color_scale(stage))
-    out = torch.sigmoid(model(stage_inputs(stage, batch, background, foreground)))
+    background, foreground = predict_colors(networks, batch, color_scale(stage, color_train_scale))
+    out = stage_output(stage, model, batch, background, foreground, color_train_scale)
     if stage == "background":
         loss = masked_l1(out, batch["background"], colors)
         return loss, {"l1": loss.item()}
@@ -137,8 +165,9 @@ def stage_losses(stage: str, model, networks: dict, batch: dict) -> tuple[torch.
     return l1 + comp + grad, {"l1": l1.item(), "comp": comp.item(), "grad": grad.item()}
 
 
-def stage_metrics(stage: str, model, networks: dict, batches: list[dict]) -> dict:
-    """Validation numbers of ``stage``: colour L1 (0..255 units) or alpha SAD (/1000, per sample) and MSE."""
+def stage_metrics(stage: str, model, networks: dict, batches: list[dict], color_train_scale: float = 1.0) -> dict:
+    """Validation numbers of ``stage``: colour L1 (0..255 units, colours at ``color_train_scale``) or alpha SAD
+    (/1000, per sample) and MSE."""
     sums, counts = {}, {}
 
     def add(name, value, count):
@@ -147,8 +176,8 @@ def stage_metrics(stage: str, model, networks: dict, batches: list[dict]) -> dic
 
     for batch in batches:
         unknown = (batch["trimap"] == 0.5).float()
-        background, foreground = predict_colors(networks, batch, color_scale(stage))
-        out = torch.sigmoid(model(stage_inputs(stage, batch, background, foreground)))
+        background, foreground = predict_colors(networks, batch, color_scale(stage, color_train_scale))
+        out = stage_output(stage, model, batch, background, foreground, color_train_scale)
         if stage == "background":
             add("val_l1_255", ((out - batch["background"]).abs() * unknown).sum() * 255 / 3, unknown.sum().item())
         elif stage == "foreground":
@@ -161,10 +190,11 @@ def stage_metrics(stage: str, model, networks: dict, batches: list[dict]) -> dic
     return {k: round(sums[k] / max(counts[k], 1), 5) for k in sums}
 
 
-def evaluate_stage(stage: str, model, networks: dict, val_batches: list[dict], extra_sets: dict) -> dict:
+def evaluate_stage(stage: str, model, networks: dict, val_batches: list[dict], extra_sets: dict,
+                   color_train_scale: float = 1.0) -> dict:
     """:func:`stage_metrics` on the plain validation composites, and for the alpha stage on each extra
     set too (holes, strands, pseudo mattes: keys prefixed with the set's name)."""
-    found = stage_metrics(stage, model, networks, val_batches)
+    found = stage_metrics(stage, model, networks, val_batches, color_train_scale)
     for name, batches in extra_sets.items() if stage == "alpha" else ():
         found.update({f"{name}_{k}": v for k, v in stage_metrics(stage, model, networks, batches).items()})
     return found
@@ -202,7 +232,8 @@ def write_card(out: Path, args, timings: dict, metrics: dict, counts: dict) -> N
     lines = ["# Matting networks (background -> foreground -> alpha)", "",
              f"- command: `python -m segwidgets.train matting --out {out} --steps {args.steps} "
              f"--finetune-steps {args.finetune_steps} --batch-size {args.batch_size} --size {args.size} "
-             f"--stages {','.join(args.stages)} --holes {args.holes} --strands {args.strands} --wide {args.wide}"
+             f"--stages {','.join(args.stages)} --holes {args.holes} --strands {args.strands} --wide {args.wide} "
+             f"--color-scale {args.color_scale}"
              + (f" --init {args.init}" if args.init else "")
              + (f" --pseudo {args.pseudo} --pseudo-p {args.pseudo_p}" if args.pseudo else "")
              + f" --lr {args.lr}`",
@@ -264,7 +295,7 @@ def run(args) -> dict:
         model = build_stage(stage, args.pretrained, init).to(args.device)
         if args.eval_only:  # the --init weights on this run's validation sets, no training
             with torch.no_grad():
-                metrics[stage] = evaluate_stage(stage, model.eval(), networks, val_batches, extra_sets)
+                metrics[stage] = evaluate_stage(stage, model.eval(), networks, val_batches, extra_sets, args.color_scale)
             print(f"stage {stage} ({init}): {json.dumps(metrics[stage])}")
             networks[stage] = model
             continue
@@ -274,10 +305,10 @@ def run(args) -> dict:
             batch = stack_samples([sampler.sample(rng, real_p, holes_p=args.holes, strands_p=args.strands,
                                                   pseudo_p=pseudo_p, wide_p=args.wide)
                                    for _ in range(args.batch_size)], args.device)
-            return stage_losses(stage, model, networks, batch)
+            return stage_losses(stage, model, networks, batch, args.color_scale)
 
         def evaluate(stage=stage, model=model):
-            return evaluate_stage(stage, model, networks, val_batches, extra_sets)
+            return evaluate_stage(stage, model, networks, val_batches, extra_sets, args.color_scale)
 
         print(f"stage {stage}: {args.steps} steps (real mattes mostly from step {finetune_from})")
         t0 = time.time()

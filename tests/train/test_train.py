@@ -254,18 +254,28 @@ def test_widened_trimap_grows_the_unknown_region_only_within_reach():
     assert (wide == 0.5).sum() > unknown.sum()
 
 
-def test_matting_training_of_the_alpha_stage_alone_on_given_colour_networks(dataset, mattes, tmp_path):
-    root, pretrained = dataset
-    first, second = tmp_path / "all", tmp_path / "alpha"
-    common = ["--data", str(root), "--size", "64", "--batch-size", "2", "--eval-every", "2", "--threads", "1",
-              "--device", "cpu", "--pretrained", str(pretrained), "--mattes", str(mattes), "--val-batches", "1",
-              "--finetune-steps", "1", "--steps", "2"]
+def matting_args(root, pretrained, mattes, finetune_steps="1"):
+    """Command-line options of a tiny two-step matting run."""
+    return ["--data", str(root), "--size", "64", "--batch-size", "2", "--eval-every", "2", "--threads", "1",
+            "--device", "cpu", "--pretrained", str(pretrained), "--mattes", str(mattes), "--val-batches", "1",
+            "--finetune-steps", finetune_steps, "--steps", "2"]
+
+
+def trained_matting_weights(common, tmp_path):
+    """A folder with the three matting networks' weights from one tiny run (as --init takes them)."""
+    first = tmp_path / "all"
     assert main(["matting", "--out", str(first), *common]) == 0
     weights = tmp_path / "weights"
     weights.mkdir()
     for stage in ("background", "foreground", "alpha"):
-        (weights / f"matting_{stage}.safetensors").write_bytes(
-            (first / stage / f"matting_{stage}.safetensors").read_bytes())
+        (weights / f"matting_{stage}.safetensors").write_bytes((first / stage / f"matting_{stage}.safetensors").read_bytes())
+    return weights
+
+
+def test_matting_training_of_the_alpha_stage_alone_on_given_colour_networks(dataset, mattes, tmp_path):
+    common = matting_args(*dataset, mattes)
+    weights = trained_matting_weights(common, tmp_path)
+    second = tmp_path / "alpha"
     with pytest.raises(ValueError, match="needs --init"):
         main(["matting", "--out", str(second), "--stages", "alpha", *common])
     with pytest.raises(ValueError, match="unknown stages"):
@@ -277,6 +287,37 @@ def test_matting_training_of_the_alpha_stage_alone_on_given_colour_networks(data
     assert {"val_sad", "holes_val_sad", "strands_val_sad", "wide_val_sad"} <= set(log[-1])
     card = (second / "MODEL_CARD.md").read_text()
     assert "--stages alpha --holes 0.5 --strands 0.5 --wide 0.5" in card and "| alpha |" in card and "| background |" not in card
+
+
+def test_colour_networks_run_at_the_working_scale_and_answer_at_full_size():
+    from segwidgets.train.matting import color_output
+
+    seen = []
+
+    class Recorder(torch.nn.Module):
+        def forward(self, x):
+            seen.append(tuple(x.shape))
+            return torch.zeros(x.shape[0], 3, *x.shape[-2:])  # logit 0 -> colour 0.5
+
+    batch = {"image": torch.rand(2, 3, 32, 48), "trimap": torch.full((2, 1, 32, 48), 0.5)}
+    out = color_output("foreground", Recorder(), batch, background=torch.rand(2, 3, 32, 48), scale=0.5)
+    assert seen == [(2, 7, 16, 24)]  # RGB + trimap + background, each shrunk 2x
+    assert out.shape == (2, 3, 32, 48) and torch.allclose(out, torch.full_like(out, 0.5))
+    color_output("background", Recorder(), batch, scale=1.0)
+    assert seen[-1] == (2, 4, 32, 48)
+
+
+def test_matting_training_of_the_colour_stages_at_the_working_scale(dataset, mattes, tmp_path):
+    common = matting_args(*dataset, mattes, finetune_steps="0")
+    weights = trained_matting_weights(common, tmp_path)
+    second = tmp_path / "colours"
+    assert main(["matting", "--out", str(second), "--stages", "background,foreground", "--init", str(weights),
+                 "--color-scale", "0.5", *common]) == 0
+    for stage in ("background", "foreground"):
+        log = [json.loads(line) for line in (second / stage / "log.jsonl").read_text().splitlines()]
+        assert log[-1]["step"] == 2 and np.isfinite(log[-1]["val_l1_255"])
+    assert not (second / "alpha").exists()
+    assert "--color-scale 0.5" in (second / "MODEL_CARD.md").read_text()
 
 
 def test_query_losses_known_values():
@@ -314,15 +355,8 @@ def test_matting_training_on_pseudo_mattes_and_eval_only(dataset, mattes, tmp_pa
     pseudo = tmp_path / "pseudo"
     assert main(["pseudo-mattes", "--data", str(root), "--out", str(pseudo), "--band", "3", "--workers", "1"]) == 0
     assert len(list((pseudo / "discs").glob("*_alpha.png"))) >= 10
-    common = ["--data", str(root), "--size", "64", "--batch-size", "2", "--eval-every", "2", "--threads", "1",
-              "--device", "cpu", "--pretrained", str(pretrained), "--mattes", str(mattes), "--val-batches", "1",
-              "--finetune-steps", "1", "--steps", "2"]
-    first = tmp_path / "all"
-    assert main(["matting", "--out", str(first), *common]) == 0
-    weights = tmp_path / "weights"
-    weights.mkdir()
-    for stage in ("background", "foreground", "alpha"):
-        (weights / f"matting_{stage}.safetensors").write_bytes((first / stage / f"matting_{stage}.safetensors").read_bytes())
+    common = matting_args(root, pretrained, mattes)
+    weights = trained_matting_weights(common, tmp_path)
     second = tmp_path / "alpha"
     assert main(["matting", "--out", str(second), "--stages", "alpha", "--init", str(weights), "--pseudo", str(pseudo),
                  "--pseudo-p", "0.7", *common]) == 0
