@@ -21,6 +21,27 @@ def resolve_weights_path(path) -> Path:
     return p if p.is_absolute() or p.parent != Path(".") else WEIGHTS_DIR / p
 
 
+def read_weights(path) -> dict[str, torch.Tensor]:
+    """The state dict stored in a ``.safetensors`` file (tensors as stored, on the CPU).
+
+    Raises
+    ------
+    FileNotFoundError
+        The file does not exist (the message names it).
+    WeightsError
+        The file is not a ``.safetensors`` file or not valid safetensors.
+    """
+    path = resolve_weights_path(path)
+    if path.suffix != ".safetensors":
+        raise WeightsError(f"weights must be a .safetensors file (pickled checkpoints are never loaded): {os.fspath(path)}")
+    if not path.exists():
+        raise FileNotFoundError(f"weights file not found: {os.fspath(path)}")
+    try:
+        return load_file(os.fspath(path))
+    except (SafetensorError, OSError) as exc:
+        raise WeightsError(f"could not read weights file {os.fspath(path)}: {exc}") from exc
+
+
 def load_weights(module: torch.nn.Module, path) -> torch.nn.Module:
     """Load a ``.safetensors`` state dict into ``module`` (strictly) and return it.
 
@@ -35,14 +56,7 @@ def load_weights(module: torch.nn.Module, path) -> torch.nn.Module:
         The file is not valid safetensors or does not match the module.
     """
     path = resolve_weights_path(path)
-    if path.suffix != ".safetensors":
-        raise WeightsError(f"weights must be a .safetensors file (pickled checkpoints are never loaded): {os.fspath(path)}")
-    if not path.exists():
-        raise FileNotFoundError(f"weights file not found: {os.fspath(path)}")
-    try:
-        state = load_file(os.fspath(path))
-    except (SafetensorError, OSError) as exc:
-        raise WeightsError(f"could not read weights file {os.fspath(path)}: {exc}") from exc
+    state = read_weights(path)
     own = module.state_dict()
     missing = sorted(set(own) - set(state))
     unexpected = sorted(set(state) - set(own))

@@ -13,9 +13,9 @@ import os
 from pathlib import Path
 
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import save_file
 
-from ..core.weights import WeightsError
+from ..core.weights import WeightsError, read_weights
 
 
 def average_state(states: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
@@ -45,12 +45,13 @@ def average_state(states: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tens
 
 
 def average_weights(inputs: list, out, half: bool = True) -> Path:
-    """Average ``.safetensors`` checkpoints of one network into ``out`` (fp16 by default); returns its path."""
-    paths = [Path(p) for p in inputs]
-    for path in paths:
-        if not path.exists():
-            raise FileNotFoundError(f"weights file not found: {os.fspath(path)}")
-    state = average_state([load_file(os.fspath(p)) for p in paths])
+    """Average ``.safetensors`` checkpoints of one network into ``out`` (fp16 by default); returns its path.
+
+    Raises ``FileNotFoundError`` for a missing input and ``core.weights.WeightsError`` for one that is
+    not safetensors or does not match the others; nothing is written then.
+    """
+    # Absolute, so a bare file name means the working folder's file, not the package's weights/ one.
+    state = average_state([read_weights(Path(p).absolute()) for p in inputs])
     if half:
         state = {k: v.half() if v.is_floating_point() else v for k, v in state.items()}
     out = Path(out)

@@ -42,7 +42,16 @@ def test_average_command_writes_fp16_weights_that_load_into_the_network(tmp_path
     load_weights(BackgroundNet(), out)  # strict: every key and shape fits
 
 
-def test_average_weights_names_a_missing_input(tmp_path):
+def test_average_weights_names_a_missing_or_unreadable_input_and_writes_nothing(tmp_path, monkeypatch):
     save_file({"w": torch.zeros(2)}, str(tmp_path / "a.safetensors"))
+    out = tmp_path / "out.safetensors"
     with pytest.raises(FileNotFoundError, match="b.safetensors"):
-        average_weights([tmp_path / "a.safetensors", tmp_path / "b.safetensors"], tmp_path / "out.safetensors")
+        average_weights([tmp_path / "a.safetensors", tmp_path / "b.safetensors"], out)
+    (tmp_path / "c.safetensors").write_bytes(b"not safetensors")
+    with pytest.raises(WeightsError, match="could not read"):
+        average_weights([tmp_path / "a.safetensors", tmp_path / "c.safetensors"], out)
+    assert not out.exists()
+    monkeypatch.chdir(tmp_path)  # a bare name is the working folder's file
+    save_file({"w": torch.ones(2)}, "d.safetensors")
+    average_weights(["a.safetensors", "d.safetensors"], out)
+    assert torch.equal(load_file(str(out))["w"].float(), torch.full((2,), 0.5))
