@@ -74,13 +74,16 @@ def load_weights(module: torch.nn.Module, path) -> torch.nn.Module:
     return module
 
 
-def save_weights(module: torch.nn.Module, path, half: bool = True) -> Path:
-    """Save ``module``'s state dict as safetensors (fp16 floats by default); returns the path."""
+def write_weights(state: dict[str, torch.Tensor], path, half: bool = True) -> Path:
+    """Save a state dict as safetensors (fp16 floats by default, on the CPU); returns the path."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    state = {
-        k: (v.detach().half() if half and v.is_floating_point() else v.detach()).contiguous().cpu()
-        for k, v in module.state_dict().items()
-    }
+    state = {k: (v.detach().half() if half and v.is_floating_point() else v.detach()).contiguous().cpu()
+             for k, v in state.items()}
     save_file(state, os.fspath(path))
     return path
+
+
+def save_weights(module: torch.nn.Module, path, half: bool = True) -> Path:
+    """Save ``module``'s state dict as safetensors (fp16 floats by default); returns the path."""
+    return write_weights(module.state_dict(), path, half)

@@ -9,13 +9,11 @@ Optima", 2018; Wortsman et al., "Model soups", 2022).
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import torch
-from safetensors.torch import save_file
 
-from ..core.weights import WeightsError, read_weights
+from ..core.weights import WeightsError, read_weights, write_weights
 
 
 def average_state(states: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
@@ -51,10 +49,4 @@ def average_weights(inputs: list, out, half: bool = True) -> Path:
     not safetensors or does not match the others; nothing is written then.
     """
     # Absolute, so a bare file name means the working folder's file, not the package's weights/ one.
-    state = average_state([read_weights(Path(p).absolute()) for p in inputs])
-    if half:
-        state = {k: v.half() if v.is_floating_point() else v for k, v in state.items()}
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    save_file({k: v.contiguous() for k, v in state.items()}, os.fspath(out))
-    return out
+    return write_weights(average_state([read_weights(Path(p).absolute()) for p in inputs]), out, half)
