@@ -212,7 +212,7 @@ class Engine:
 
     # -- inference ----------------------------------------------------------------
     def infer(self, model_name: str, image, crop: CropWindow | None = None, *, cache: bool = False,
-              **planes) -> dict[str, np.ndarray]:
+              mirror: bool = False, **planes) -> dict[str, np.ndarray]:
         """Run network ``model_name`` on a crop of ``image``; its output maps as numpy.
 
         Parameters
@@ -224,6 +224,10 @@ class Engine:
         cache : bool
             Keep the result in the per-image cache (keyed by the image's content hash
             and the crop) and reuse it next time; only for inputs without planes.
+        mirror : bool
+            Also run the network on the left-right mirrored input (planes mirrored too)
+            and average the two answers, the second mirrored back: test-time
+            augmentation at twice the network's cost (one batch of two).
         **planes
             The model's extra input planes by name (see ``core.models.MODELS``), in
             image coordinates: ``"points"`` planes as (N, 2) ``(x, y)`` pixels,
@@ -254,13 +258,15 @@ class Engine:
 
         def run() -> dict[str, np.ndarray]:
             x = self._input_tensor(image, crop, spec, planes)
+            if mirror:
+                x = torch.cat([x, x.flip(-1)])
             with self._inference():
-                y = self.model(model_name)(self._layout(x.to(self.dtype)))
-            return _name_outputs(model_name, spec, torch.sigmoid(y[0].float()))
+                y = torch.sigmoid(self.model(model_name)(self._layout(x.to(self.dtype))).float())
+            return _name_outputs(model_name, spec, (y[0] + y[1].flip(-1)) / 2 if mirror else y[0])
 
         if not cache:
             return run()
-        key = ("infer", model_name, image_hash(image), crop.box, crop.size, str(self.device))
+        key = ("infer", model_name, image_hash(image), crop.box, crop.size, str(self.device), mirror)
         return self.cache.get_or_compute(key, lambda: {k: _readonly(v) for k, v in run().items()})
 
     def infer_torch(self, model_name: str, inputs: torch.Tensor) -> torch.Tensor:

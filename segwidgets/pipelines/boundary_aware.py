@@ -171,7 +171,7 @@ def locate_object(probability: np.ndarray, point=None, min_area: float = 0.002, 
     return int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1
 
 
-def locate(engine, image: np.ndarray, box=None, point=None, net_size: int = 224):
+def locate(engine, image: np.ndarray, box=None, point=None, net_size: int = 224, mirror: bool = False):
     """Step 1: the object's box -- the user's, or found in the whole-image P.
 
     Parameters
@@ -184,6 +184,8 @@ def locate(engine, image: np.ndarray, box=None, point=None, net_size: int = 224)
         Prefer the region under this pixel; when P has none there, a window around it.
     net_size : int
         Longest side of the whole-image network input.
+    mirror : bool
+        Average the network's answers on the image and its mirror image (``Engine.infer``).
 
     Returns
     -------
@@ -197,7 +199,7 @@ def locate(engine, image: np.ndarray, box=None, point=None, net_size: int = 224)
         return box, None, []
     h, w = image.shape[:2]
     window = CropWindow.square((0, 0, w, h), (h, w), net_size)
-    maps = engine.infer(MODEL_NAME, image, window, cache=True)  # image-only: once per image
+    maps = engine.infer(MODEL_NAME, image, window, cache=True, mirror=mirror)  # image-only: once per image
     whole = CropStep(window, (), maps["probability"], maps["boundary"])
     object_box = locate_object(window.to_frame_map(maps["probability"]), point)
     notes = []
@@ -211,7 +213,7 @@ def locate(engine, image: np.ndarray, box=None, point=None, net_size: int = 224)
 
 def expand_crop(engine, image: np.ndarray, object_box, net_size: int = 224, margin: float = 0.2, expand: bool = True,
                 max_expansions: int = 4, expand_step: float = 0.25, touch_threshold: float = 0.25,
-                touch_band: float = 0.02) -> list[CropStep]:
+                touch_band: float = 0.02, mirror: bool = False) -> list[CropStep]:
     """Step 2: run the networks on a square crop around ``object_box``, growing it
     while R = P * B runs into a side that lies inside the image.
 
@@ -222,7 +224,7 @@ def expand_crop(engine, image: np.ndarray, object_box, net_size: int = 224, marg
     window = CropWindow.square(object_box, (h, w), net_size, scale=1 + 2 * margin)
     steps = []
     for attempt in range(max_expansions + 1):
-        maps = engine.infer(MODEL_NAME, image, window)
+        maps = engine.infer(MODEL_NAME, image, window, mirror=mirror)
         probability, boundary = maps["probability"], maps["boundary"]
         band = max(2, int(round(touch_band * max(probability.shape))))
         touched = window.touched_sides(probability * boundary > touch_threshold, band) if expand else ()
@@ -277,6 +279,7 @@ def segment_object(
     band: float | None = None,
     settings: GraphCutSettings | None = None,
     max_cut_pixels: int | None = MAX_CUT_PIXELS,
+    mirror: bool = True,
     callback=None,
 ) -> BoundaryAwareResult:
     """Segment one object with the boundary-aware method (:func:`locate`, :func:`expand_crop`, :func:`refine_crop`).
@@ -318,6 +321,11 @@ def segment_object(
         Crops with more pixels are refined at a reduced working resolution and the
         mask brought back to full resolution (see ``pipelines.refine``); None: always
         at full resolution (slow on 12 MP photos).
+    mirror : bool
+        Run each network pass on the crop and on its mirror image and average P and B
+        (``Engine.infer(mirror=True)``): twice the network time. Chosen on the validation
+        split (mean IoU of the full pipeline over 3 datasets x 2 modes +0.004, boundary
+        F-score +0.008), not on the test split.
     callback : callable, optional
         ``callback(state)`` after each graph-cut iteration.
 
@@ -346,7 +354,7 @@ def segment_object(
     if float(image.std()) < BLANK_STD:
         return _no_object(f"no object found: the image is blank (pixel standard deviation < {BLANK_STD} levels)",
                           (h, w), source, None, t_start)
-    object_box, whole, notes = locate(engine, image, box, point, net_size)
+    object_box, whole, notes = locate(engine, image, box, point, net_size, mirror)
     if object_box is None:
         return _no_object("no object found: the probability network found no region above 0.5", (h, w), source,
                           whole, t_start)
@@ -354,7 +362,7 @@ def segment_object(
 
     t0 = time.perf_counter()
     steps = expand_crop(engine, image, object_box, net_size, margin, expand, max_expansions, expand_step,
-                        touch_threshold, touch_band)
+                        touch_threshold, touch_band, mirror)
     window = steps[-1].window
     p_region = window.to_frame_map(steps[-1].probability)
     b_region = window.to_frame_map(steps[-1].boundary)

@@ -164,6 +164,41 @@ def test_infer_checks_planes_and_caches_image_only_passes():
         engine.infer("wrong", image(1))
 
 
+class LeftBiasedEchoNet(EchoNet):
+    """EchoNet plus a bias towards the left edge: not mirror-symmetric; records its batch sizes."""
+
+    def __init__(self):
+        super().__init__()
+        self.batches = []
+
+    def forward(self, x):
+        self.batches.append(x.shape[0])
+        ramp = torch.linspace(2, 0, x.shape[-1], device=x.device, dtype=x.dtype)
+        return super().forward(x) + ramp
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_infer_mirror_averages_the_mirrored_pass_mapped_back(device):
+    engine = Engine(device)
+    engine.register("echo", EchoNet, planes=[("previous", "mask")], outputs=("rgb", "previous"))
+    picture = np.zeros((12, 20, 3), np.uint8)
+    picture[2:6, 3:8] = 255
+    previous = np.zeros((12, 20), bool)
+    previous[7:10, 12:19] = True
+    plain = engine.infer("echo", picture, previous=previous)
+    mirrored = engine.infer("echo", picture, previous=previous, mirror=True)
+    for name in plain:  # a mirror-equivariant network answers the same: the second pass is mapped back
+        np.testing.assert_allclose(mirrored[name], plain[name], atol=1e-5)
+    engine.register("biased", LeftBiasedEchoNet, outputs=("rgb",))
+    grey = engine.infer("biased", image(128))["rgb"]
+    assert grey[:, 0].mean() > grey[:, -1].mean() + 0.2  # one pass: biased to the left
+    averaged = engine.infer("biased", image(128), mirror=True)["rgb"]
+    np.testing.assert_allclose(averaged, averaged[:, ::-1], atol=1e-5)  # the bias averages out
+    assert engine.model("biased").batches[-2:] == [1, 2]  # both passes in one batch
+    cached = engine.infer("biased", image(128), mirror=True, cache=True)
+    assert engine.infer("biased", image(128), cache=True) is not cached  # mirror is part of the cache key
+
+
 @pytest.mark.parametrize("device", DEVICES)
 def test_infer_torch_follows_the_input_device_and_dtype(device):
     engine = Engine(device)

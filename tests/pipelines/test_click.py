@@ -225,3 +225,57 @@ def test_set_image_computes_superpixels_once_and_clicks_crop_them(predictor, mon
     monkeypatch.setattr(click_module, "SUPERPIXELS_MAX_PIXELS", 100)
     predictor.set_image(predictor.image)
     assert predictor._superpixels is None
+
+
+def test_focus_pass_reruns_the_network_closer_to_the_corrected_part(predictor, net):
+    first = predictor.predict([Click(80, 60)])
+    assert first.focus_window is None  # nothing to correct yet: one pass
+    calls = len(net.inputs)
+    second = predictor.predict([Click(80, 60), Click(100, 60, False)], first.mask)
+    assert len(net.inputs) == calls + 2  # the zoom pass, then the focus pass
+    focus = second.focus_window
+    fx0, fy0, fx1, fy1 = focus.box
+    zx0, zy0, zx1, zy1 = second.window.box
+    assert fx0 <= 100 <= fx1 and fy0 <= 60 <= fy1, "the focus crop holds the newest click"
+    assert (fx1 - fx0) <= 0.6 * (zx1 - zx0), "and is much smaller than the zoom crop"
+    zoom_input, focus_input = net.inputs[-2], net.inputs[-1]
+    assert focus_input.shape[-2:] == zoom_input.shape[-2:]  # same network size: more pixels per image pixel
+    # The focus pass's previous-mask plane is the zoom pass's answer: the removed disc around the click is empty.
+    centre = focus.to_local_points(np.array([[100.5, 60.5]]))[0].round().astype(int)
+    assert focus_input[0, 5, centre[1], centre[0]] == 0 and focus_input[0, 5].max() == 1
+    assert not second.mask[60, 100] and second.mask[60, 70]
+
+
+def test_focus_off_is_one_pass_per_click(net):
+    e = Engine("cpu")
+    e.set_model(MODEL_NAME, net)
+    p = ClickPredictor(e, net_size=128, focus=None)
+    p.set_image(bright_disc()[0])
+    first = p.predict([Click(80, 60)])
+    second = p.predict([Click(80, 60), Click(100, 60, False)], first.mask)
+    assert len(net.inputs) == 2 and second.focus_window is None
+
+
+def test_focus_window_is_skipped_when_it_would_not_be_smaller(predictor):
+    previous = np.zeros((120, 160), bool)
+    previous[30:90, 50:110] = True
+    window = predictor.zoom_window([Click(80, 60)], previous)
+    x0, y0, x1, y1 = window.region
+    grown = np.ones((y1 - y0, x1 - x0), np.float32)  # the click changed the whole crop
+    assert predictor.focus_window([Click(80, 60), Click(45, 25)], previous, window, grown) is None
+    small = previous[y0:y1, x0:x1].astype(np.float32)
+    small[60 - y0 - 3:60 - y0 + 3, 115 - x0 - 5:115 - x0 + 1] = 1  # a 6 px change next to the object
+    focus = predictor.focus_window([Click(80, 60), Click(115, 60)], previous, window, small)
+    fx0, fy0, fx1, fy1 = focus.box
+    assert fx1 - fx0 == pytest.approx(48)  # at least FOCUS_MIN_SIDE pixels
+    assert fx0 < 115 < fx1 and fy0 < 60 < fy1
+
+
+def test_feather_fades_only_at_edges_inside_the_image():
+    from segwidgets.pipelines.click import _feather
+
+    inside = _feather((20, 40), 0.2, (10, 10, 50, 30), (100, 100))
+    assert inside[0, 20] < 0.1 and inside[-1, 20] < 0.1 and inside[10, 0] < 0.1 and inside[10, -1] < 0.1
+    assert inside[10, 20] == 1 and inside.min() >= 0 and inside.max() <= 1
+    at_corner = _feather((20, 40), 0.2, (0, 0, 40, 20), (100, 100))  # left and top edges are the image's
+    assert at_corner[0, 0] == 1 and at_corner[0, 20] == 1 and at_corner[-1, 20] < 0.1 and at_corner[10, -1] < 0.1
