@@ -145,3 +145,30 @@ def test_the_graph_cut_band_applies_only_when_asked(engine):
     x0, y0, _, _ = banded.crop
     assert fixed[60 - y0, 80 - x0] and fixed[0, 0]  # the disc's centre and the far corner keep the network's label
     assert not fixed[60 - y0, 80 + 30 - x0]  # the disc's edge may change
+
+
+class BatchRecordingNet(BrightObjectNet):
+    """BrightObjectNet that also records each batch's size."""
+
+    def __init__(self):
+        super().__init__()
+        self.batches = []
+
+    def forward(self, x):
+        self.batches.append(x.shape[0])
+        return super().forward(x)
+
+
+@pytest.mark.parametrize("mirror", [True, False])
+def test_default_passes_are_mirror_averaged_at_net_size(mirror):
+    from segwidgets.pipelines.boundary_aware import NET_SIZE
+
+    net = BatchRecordingNet()
+    engine = Engine("cpu")
+    engine.set_model(MODEL_NAME, net)
+    image, disc = bright_disc()
+    options = {} if mirror else {"mirror": False}
+    result = segment_object(image, engine=engine, **options)
+    assert iou(result.mask, disc) > 0.95
+    assert set(net.batches) == {2 if mirror else 1}  # the crop and its mirror image in one batch
+    assert max(max(shape) for shape in net.calls) == NET_SIZE
