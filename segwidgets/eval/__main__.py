@@ -42,9 +42,11 @@ def run_noc(args) -> dict:
     variants = {"network": False, "refined": True} if args.variant == "both" else {args.variant: args.variant == "refined"}
     # "network" is the network alone: its raw answer to each click, not combined with the previous mask.
     options = {} if args.focus is None else {"focus": args.focus or None}
+    if args.net_size is not None:
+        options["net_size"] = args.net_size
     if args.mirror is not None:
         options["mirror"] = bool(args.mirror)
-    predictors = {name: ClickPredictor(engine, net_size=args.net_size, refine=refine, monotone=refine, **options)
+    predictors = {name: ClickPredictor(engine, refine=refine, monotone=refine, **options)
                   for name, refine in variants.items()}
     curves = {name: [] for name in variants}
     seconds = {name: [] for name in variants}
@@ -75,10 +77,10 @@ def run_noc(args) -> dict:
     figures["stride"] = args.stride
     figures["max_clicks"] = args.max_clicks
     some = next(iter(predictors.values()))
-    figures["focus"], figures["mirror"] = some.focus, some.mirror
+    figures["focus"], figures["mirror"], figures["net_size"] = some.focus, some.mirror, some.net_size
     subset = f" (every {args.stride}th of the sorted images)" if args.stride > 1 else ""
     print(f"{len(per_image)} images{subset}, max {args.max_clicks} clicks, device {engine.device}, "
-          f"{engine.cpu_threads} CPU thread(s), focus {some.focus}, mirror {some.mirror}")
+          f"{engine.cpu_threads} CPU thread(s), network input {some.net_size} px, focus {some.focus}, mirror {some.mirror}")
     header = ["variant", "NoC@85", "NoC@90", "mIoU@1", "mIoU@3", "mIoU@5", "failed@90", "median s/click"]
     rows = [[name, f"{f['noc@85']:.2f}", f"{f['noc@90']:.2f}", f"{f['miou@1']:.4f}", f"{f['miou@3']:.4f}",
              f"{f['miou@5']:.4f}", str(f["failed@90"]), f"{f['median_s_per_click']:.3f}"] for name, f in figures.items()
@@ -110,7 +112,8 @@ def main(argv=None) -> int:
                      help="ClickPredictor focus pass scale; 0 = none (default: the predictor's default)")
     noc.add_argument("--mirror", type=int, choices=(0, 1), default=None,
                      help="1 / 0: with / without ClickPredictor's mirror averaging (default: the predictor's default)")
-    noc.add_argument("--net-size", type=int, default=224, help="network input side in pixels (default 224)")
+    noc.add_argument("--net-size", type=int, default=None,
+                     help="network input side in pixels (default: the predictor's, pipelines.click.NET_SIZE)")
     noc.add_argument("--weights", default=None, help="click network weights (default: the shipped file)")
     noc.add_argument("--device", default=None, help="cpu / cuda (default: the engine's choice)")
     noc.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: the engine's policy)")

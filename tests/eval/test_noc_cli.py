@@ -4,6 +4,7 @@ import numpy as np
 from PIL import Image
 
 from segwidgets.eval.__main__ import main
+from segwidgets.pipelines.click import NET_SIZE
 
 
 def test_noc_command_records_the_predictor_options(tmp_path):
@@ -20,5 +21,6 @@ def test_noc_command_records_the_predictor_options(tmp_path):
                  "refined", "--max-clicks", "3", "--focus", "0", "--mirror", "1", "--json", str(out)]) == 0
     figures = json.loads(out.read_text())
     assert figures["focus"] is None and figures["mirror"] is True and figures["images"] == 2
+    assert figures["net_size"] == NET_SIZE
     assert 1 <= figures["refined"]["noc@90"] <= 3 and 0 <= figures["refined"]["miou@1"] <= 1
     assert [r["image"] for r in figures["per_image"]] == ["a.png", "b.png"]
