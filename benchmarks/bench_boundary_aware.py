@@ -41,7 +41,10 @@ def parse_settings(items) -> dict:
     options, graph_cut = {}, {}
     for item in items:
         key, value = item.split("=", 1)
-        value = value if key == "pairwise" else None if value == "none" else float(value) if "." in value else int(value)
+        if key == "net_size" and "," in value:  # several sizes, averaged
+            value = tuple(int(v) for v in value.split(","))
+        else:
+            value = value if key == "pairwise" else None if value == "none" else float(value) if "." in value else int(value)
         (graph_cut if key in GraphCutSettings.field_names() else options)[key] = value
     if graph_cut:
         options["settings"] = DEFAULT_GRAPH_CUT.replace(**graph_cut)
@@ -96,7 +99,7 @@ def main(argv=None):
     add_engine_arguments(p)
     p.add_argument("--weights", default=None, help="objectness weights file (default: the shipped one)")
     p.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
-                   help="segment_object options or GraphCutSettings fields, e.g. band=0.05 gamma=20 prior_weight=0.6")
+                   help="segment_object options or GraphCutSettings fields, e.g. band=0.05 gamma=20 prior_weight=0.6 net_size=224,256")
     p.add_argument("--no-timing", action="store_true")
     args = p.parse_args(argv)
     settings = parse_settings(args.set)

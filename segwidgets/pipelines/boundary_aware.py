@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import ndimage
+from skimage.transform import resize
 
 from ..core.crops import CropWindow
 from ..core.engine import get_default_engine
@@ -175,7 +176,50 @@ def locate_object(probability: np.ndarray, point=None, min_area: float = 0.002, 
     return int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1
 
 
-def locate(engine, image: np.ndarray, box=None, point=None, net_size: int = NET_SIZE, mirror: bool = False):
+def network_sizes(net_size) -> tuple[int, ...]:
+    """``net_size`` (an int, or several) as sizes in increasing order; the largest is the maps' grid."""
+    sizes = (net_size,) if np.ndim(net_size) == 0 else tuple(net_size)
+    if not sizes or any(isinstance(s, bool) or int(s) != s or int(s) < 32 for s in sizes):
+        raise ValueError(f"net_size must be an int >= 32 or a sequence of them, got {net_size!r}")
+    return tuple(sorted({int(s) for s in sizes}))
+
+
+def infer_maps(engine, image: np.ndarray, window: CropWindow, sizes=(NET_SIZE,), mirror: bool = False,
+               cache: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """P and B of ``window``'s box, averaged over network inputs of several sizes.
+
+    Parameters
+    ----------
+    engine : core.engine.Engine
+    image : (H, W, 3) uint8
+    window : CropWindow
+        The box, on the grid the maps are returned on (usually at the largest size).
+    sizes : sequence of int
+        Longest side of each network input, pixels; the box is the same for all.
+    mirror : bool
+        Mirror-average each pass too (``Engine.infer``).
+    cache : bool
+        Keep each pass in the engine's per-image cache (image-only inputs).
+
+    Returns
+    -------
+    probability, boundary : (h, w) float32 in [0, 1] on ``window.size``
+    """
+    total_p = total_b = 0.0
+    for size in sizes:
+        crop = CropWindow.fit(window.box, window.image_size, size)
+        maps = engine.infer(MODEL_NAME, image, crop, cache=cache, mirror=mirror)
+        p, b = maps["probability"], maps["boundary"]
+        if p.shape != tuple(window.size):  # same box, other grid: bilinear onto the window's
+            p = resize(p, window.size, order=1, mode="edge", anti_aliasing=False)
+            b = resize(b, window.size, order=1, mode="edge", anti_aliasing=False)
+        total_p, total_b = total_p + p, total_b + b
+    return ((total_p / len(sizes)).astype(np.float32, copy=False),
+            (total_b / len(sizes)).astype(np.float32, copy=False))
+
+
+def locate(engine, image: np.ndarray, box=None, point=None, net_size: int | tuple[int, ...] = NET_SIZE,
+           mirror: bool = False):
     """Step 1: the object's box -- the user's, or found in the whole-image P.
 
     Parameters
@@ -186,8 +230,9 @@ def locate(engine, image: np.ndarray, box=None, point=None, net_size: int = NET_
         A validated user box: returned as is.
     point : (x, y), optional
         Prefer the region under this pixel; when P has none there, a window around it.
-    net_size : int
-        Longest side of the whole-image network input.
+    net_size : int or sequence of int
+        Longest side of the whole-image network input; several sizes are averaged
+        (:func:`infer_maps`).
     mirror : bool
         Average the network's answers on the image and its mirror image (``Engine.infer``).
 
@@ -202,10 +247,11 @@ def locate(engine, image: np.ndarray, box=None, point=None, net_size: int = NET_
     if box is not None:
         return box, None, []
     h, w = image.shape[:2]
-    window = CropWindow.square((0, 0, w, h), (h, w), net_size)
-    maps = engine.infer(MODEL_NAME, image, window, cache=True, mirror=mirror)  # image-only: once per image
-    whole = CropStep(window, (), maps["probability"], maps["boundary"])
-    object_box = locate_object(window.to_frame_map(maps["probability"]), point)
+    sizes = network_sizes(net_size)
+    window = CropWindow.square((0, 0, w, h), (h, w), sizes[-1])
+    probability, boundary = infer_maps(engine, image, window, sizes, mirror, cache=True)  # image-only: once per image
+    whole = CropStep(window, (), probability, boundary)
+    object_box = locate_object(window.to_frame_map(probability), point)
     notes = []
     if object_box is None and point is not None:
         side = 0.25 * min(h, w)  # nothing confident under the point: look around it
@@ -215,8 +261,8 @@ def locate(engine, image: np.ndarray, box=None, point=None, net_size: int = NET_
     return object_box, whole, notes
 
 
-def expand_crop(engine, image: np.ndarray, object_box, net_size: int = NET_SIZE, margin: float = 0.2, expand: bool = True,
-                max_expansions: int = 4, expand_step: float = 0.25, touch_threshold: float = 0.25,
+def expand_crop(engine, image: np.ndarray, object_box, net_size: int | tuple[int, ...] = NET_SIZE, margin: float = 0.2,
+                expand: bool = True, max_expansions: int = 4, expand_step: float = 0.25, touch_threshold: float = 0.25,
                 touch_band: float = 0.02, mirror: bool = False) -> list[CropStep]:
     """Step 2: run the networks on a square crop around ``object_box``, growing it
     while R = P * B runs into a side that lies inside the image.
@@ -225,11 +271,11 @@ def expand_crop(engine, image: np.ndarray, object_box, net_size: int = NET_SIZE,
     or ``max_expansions`` was reached). See :func:`segment_object` for the parameters.
     """
     h, w = image.shape[:2]
-    window = CropWindow.square(object_box, (h, w), net_size, scale=1 + 2 * margin)
+    sizes = network_sizes(net_size)
+    window = CropWindow.square(object_box, (h, w), sizes[-1], scale=1 + 2 * margin)
     steps = []
     for attempt in range(max_expansions + 1):
-        maps = engine.infer(MODEL_NAME, image, window, mirror=mirror)
-        probability, boundary = maps["probability"], maps["boundary"]
+        probability, boundary = infer_maps(engine, image, window, sizes, mirror)
         band = max(2, int(round(touch_band * max(probability.shape))))
         touched = window.touched_sides(probability * boundary > touch_threshold, band) if expand else ()
         if attempt == max_expansions:
@@ -272,7 +318,7 @@ def segment_object(
     point=None,
     *,
     engine=None,
-    net_size: int = NET_SIZE,
+    net_size: int | tuple[int, ...] = NET_SIZE,
     margin: float = 0.2,
     expand: bool = True,
     max_expansions: int = 4,
@@ -300,9 +346,10 @@ def segment_object(
     engine : core.engine.Engine, optional
         Where the networks run (default: the shared engine; its ``"objectness"``
         model loads ``segwidgets/weights/objectness.safetensors``).
-    net_size : int
+    net_size : int or sequence of int
         Longest side of the network input, pixels (default :data:`NET_SIZE`; the
-        networks were trained on 224 px crops).
+        networks were trained on 224 px crops). Several sizes: every pass runs at
+        each and P and B are averaged on the largest one's grid (:func:`infer_maps`).
     margin : float
         Crop margin on each side, as a fraction of the object box's longest side.
     expand, max_expansions, expand_step : bool, int, float
@@ -352,6 +399,7 @@ def segment_object(
     box = None if box is None else as_box(box, (h, w))
     point = None if point is None else tuple(int(v) for v in as_point(point, (h, w)))
     engine = engine or get_default_engine()
+    network_sizes(net_size)  # a bad size fails here, before any work
     engine.model(MODEL_NAME)  # missing weights fail here, before any work
     source = "box" if box is not None else "point" if point is not None else "auto"
 

@@ -172,3 +172,43 @@ def test_default_passes_are_mirror_averaged_at_net_size(mirror):
     assert iou(result.mask, disc) > 0.95
     assert set(net.batches) == {2 if mirror else 1}  # the crop and its mirror image in one batch
     assert max(max(shape) for shape in net.calls) == NET_SIZE
+
+
+def test_several_net_sizes_run_each_pass_at_every_size(engine):
+    image, disc = bright_disc()
+    result = segment_object(image, engine=engine, net_size=(96, 128), mirror=False)
+    net = engine.model(MODEL_NAME)
+    # The whole-image pass and every crop pass ran at both sizes; the maps live on the larger grid.
+    assert {max(shape) for shape in net.calls} == {96, 128}
+    assert sum(max(s) == 96 for s in net.calls) == sum(max(s) == 128 for s in net.calls)
+    assert all(max(step.probability.shape) == 128 for step in result.crop_history)
+    assert iou(result.mask, disc) > 0.95
+
+
+def test_infer_maps_averages_the_sizes_on_the_largest_grid(engine):
+    from skimage.transform import resize
+
+    from segwidgets.core.crops import CropWindow
+    from segwidgets.pipelines.boundary_aware import infer_maps
+
+    image, _ = bright_disc()
+    window = CropWindow.square((45, 25, 115, 95), image.shape[:2], 128, scale=1.4)
+    small = engine.infer(MODEL_NAME, image, CropWindow.fit(window.box, window.image_size, 64))
+    large = engine.infer(MODEL_NAME, image, window)
+    p, b = infer_maps(engine, image, window, (64, 128))
+    assert p.shape == b.shape == tuple(window.size) and p.dtype == b.dtype == np.float32
+    expected = (resize(small["probability"], window.size, order=1, mode="edge", anti_aliasing=False)
+                + large["probability"]) / 2
+    np.testing.assert_allclose(p, expected, atol=1e-6)
+    # One size: exactly the engine's answer.
+    p1, b1 = infer_maps(engine, image, window, (128,))
+    np.testing.assert_array_equal(p1, large["probability"])
+    np.testing.assert_array_equal(b1, large["boundary"])
+
+
+@pytest.mark.parametrize("net_size", [0, 16, (), (128, 0), 12.5, True])
+def test_bad_net_sizes_raise_before_any_work(engine, net_size):
+    image, _ = bright_disc()
+    with pytest.raises(ValueError, match="net_size"):
+        segment_object(image, engine=engine, net_size=net_size)
+    assert engine.model(MODEL_NAME).calls == []
