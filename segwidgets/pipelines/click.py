@@ -146,14 +146,25 @@ class ClickPredictor:
     mirror : bool
         Run each network pass on the crop and its mirror image and average P and B
         (``Engine.infer(mirror=True)``): twice the network time.
+
+    Raises
+    ------
+    ValueError
+        ``net_size`` not an int >= 32, ``zoom`` not positive, ``focus`` under 1 (other than None or 0).
     """
 
     def __init__(self, engine=None, net_size: int = NET_SIZE, zoom: float = 1.4, refine: bool = True, band: float = 0.04,
                  settings: GraphCutSettings | None = None, click_radius: int = 3, window_margin: float = 0.05,
                  max_cut_pixels: int | None = MAX_CUT_PIXELS, monotone: bool = True,
                  focus: float | None = FOCUS_SCALE, mirror: bool = False):
+        if isinstance(net_size, bool) or int(net_size) != net_size or net_size < 32:
+            raise ValueError(f"net_size must be an int >= 32 pixels, got {net_size!r}")
+        if not zoom > 0:
+            raise ValueError(f"zoom must be positive, got {zoom!r}")
+        if focus and not 1 <= focus < np.inf:  # a focus crop smaller than the change would cut it
+            raise ValueError(f"focus must be None, 0 or a finite scale >= 1, got {focus!r}")
         self.engine = engine or get_default_engine()
-        self.net_size, self.zoom, self.refine, self.band = net_size, zoom, refine, band
+        self.net_size, self.zoom, self.refine, self.band = int(net_size), zoom, refine, band
         self.settings = settings or DEFAULT_GRAPH_CUT
         self.click_radius = click_radius
         self.window_margin = window_margin

@@ -279,3 +279,20 @@ def test_feather_fades_only_at_edges_inside_the_image():
     assert inside[10, 20] == 1 and inside.min() >= 0 and inside.max() <= 1
     at_corner = _feather((20, 40), 0.2, (0, 0, 40, 20), (100, 100))  # left and top edges are the image's
     assert at_corner[0, 0] == 1 and at_corner[0, 20] == 1 and at_corner[-1, 20] < 0.1 and at_corner[10, -1] < 0.1
+
+
+@pytest.mark.parametrize("options, name", [({"focus": 0.5}, "focus"), ({"focus": -2}, "focus"),
+                                           ({"focus": float("inf")}, "focus"), ({"net_size": 16}, "net_size"),
+                                           ({"net_size": 200.5}, "net_size"), ({"zoom": 0}, "zoom")])
+def test_bad_predictor_options_are_refused(net, options, name):
+    e = Engine("cpu")
+    e.set_model(MODEL_NAME, net)
+    with pytest.raises(ValueError, match=name):
+        ClickPredictor(e, **options)
+
+
+@pytest.mark.parametrize("focus", [None, 0, 1, 3.5])
+def test_focus_off_or_at_least_one_is_accepted(net, focus):
+    e = Engine("cpu")
+    e.set_model(MODEL_NAME, net)
+    assert ClickPredictor(e, focus=focus).focus == focus
