@@ -16,9 +16,11 @@ class BrightObjectNet(nn.Module):
     def __init__(self):
         super().__init__()
         self.calls = []  # (h, w) of every input seen
+        self.batches = []  # and its batch size
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         self.calls.append(tuple(x.shape[-2:]))
+        self.batches.append(x.shape[0])
         bright = (x[:, :3].mean(1, keepdim=True) > 0.5).float()
         edge = (F.max_pool2d(bright, 5, 1, 2) + F.max_pool2d(-bright, 5, 1, 2)).clamp(0, 1)
         return torch.cat([16 * (bright - 0.5), 16 * (edge - 0.5)], dim=1)

@@ -147,23 +147,11 @@ def test_the_graph_cut_band_applies_only_when_asked(engine):
     assert not fixed[60 - y0, 80 + 30 - x0]  # the disc's edge may change
 
 
-class BatchRecordingNet(BrightObjectNet):
-    """BrightObjectNet that also records each batch's size."""
-
-    def __init__(self):
-        super().__init__()
-        self.batches = []
-
-    def forward(self, x):
-        self.batches.append(x.shape[0])
-        return super().forward(x)
-
-
 @pytest.mark.parametrize("mirror", [True, False])
 def test_default_passes_are_mirror_averaged_at_net_size(mirror):
     from segwidgets.pipelines.boundary_aware import NET_SIZE
 
-    net = BatchRecordingNet()
+    net = BrightObjectNet()
     engine = Engine("cpu")
     engine.set_model(MODEL_NAME, net)
     image, disc = bright_disc()

@@ -17,10 +17,16 @@ def net():
 
 
 @pytest.fixture
-def predictor(net):
+def engine(net):
+    """A CPU engine whose click model is ``net``."""
     e = Engine("cpu")
     e.set_model(MODEL_NAME, net)
-    p = ClickPredictor(e, net_size=128)
+    return e
+
+
+@pytest.fixture
+def predictor(engine):
+    p = ClickPredictor(engine, net_size=128)
     image, _ = bright_disc()
     p.set_image(image)
     return p
@@ -61,10 +67,8 @@ def test_result_fields(predictor):
     assert set(r.timings) == {"network", "graph_cut", "total"}
 
 
-def test_unrefined_mask_is_the_network_mask(net):
-    e = Engine("cpu")
-    e.set_model(MODEL_NAME, net)
-    p = ClickPredictor(e, net_size=128, refine=False)
+def test_unrefined_mask_is_the_network_mask(engine):
+    p = ClickPredictor(engine, net_size=128, refine=False)
     p.set_image(bright_disc()[0])
     r = p.predict([Click(80, 60)])
     assert r.trace is None and np.array_equal(r.mask, r.net_mask)
@@ -246,10 +250,8 @@ def test_focus_pass_reruns_the_network_closer_to_the_corrected_part(predictor, n
     assert not second.mask[60, 100] and second.mask[60, 70]
 
 
-def test_focus_off_is_one_pass_per_click(net):
-    e = Engine("cpu")
-    e.set_model(MODEL_NAME, net)
-    p = ClickPredictor(e, net_size=128, focus=None)
+def test_focus_off_is_one_pass_per_click(engine, net):
+    p = ClickPredictor(engine, net_size=128, focus=None)
     p.set_image(bright_disc()[0])
     first = p.predict([Click(80, 60)])
     second = p.predict([Click(80, 60), Click(100, 60, False)], first.mask)
@@ -284,15 +286,11 @@ def test_feather_fades_only_at_edges_inside_the_image():
 @pytest.mark.parametrize("options, name", [({"focus": 0.5}, "focus"), ({"focus": -2}, "focus"),
                                            ({"focus": float("inf")}, "focus"), ({"net_size": 16}, "net_size"),
                                            ({"net_size": 200.5}, "net_size"), ({"zoom": 0}, "zoom")])
-def test_bad_predictor_options_are_refused(net, options, name):
-    e = Engine("cpu")
-    e.set_model(MODEL_NAME, net)
+def test_bad_predictor_options_are_refused(engine, options, name):
     with pytest.raises(ValueError, match=name):
-        ClickPredictor(e, **options)
+        ClickPredictor(engine, **options)
 
 
 @pytest.mark.parametrize("focus", [None, 0, 1, 3.5])
-def test_focus_off_or_at_least_one_is_accepted(net, focus):
-    e = Engine("cpu")
-    e.set_model(MODEL_NAME, net)
-    assert ClickPredictor(e, focus=focus).focus == focus
+def test_focus_off_or_at_least_one_is_accepted(engine, focus):
+    assert ClickPredictor(engine, focus=focus).focus == focus
