@@ -54,6 +54,11 @@ def main(argv=None) -> int:
                             "weights (.safetensors; the click planes' stem then starts at zero); "
                             "default: ImageNet encoder from --pretrained")
     click.add_argument("--pretrained", type=Path, default=DEFAULT_PRETRAINED, help="ImageNet MobileNetV2 state dict")
+    # defaults: train.click's MAX_ROUNDS, LATE_MAX_ROUNDS and MAX_TRAIN_CLICKS (not imported: torch loads late)
+    click.add_argument("--max-rounds", type=int, default=2,
+                       help="most corrective rounds simulated before a step in the first half of training (default 2)")
+    click.add_argument("--late-max-rounds", type=int, default=4, help="the same in the second half (default 4)")
+    click.add_argument("--max-clicks", type=int, default=10, help="most clicks a training sample carries (default 10)")
     matting = sub.add_parser("matting", help="background, foreground and alpha networks (sampling matting), in order")
     _common(matting, DEFAULT_SEG, steps=1500, size=256, batch=8)
     matting.add_argument("--finetune-steps", type=int, default=300,
@@ -129,6 +134,10 @@ def main(argv=None) -> int:
         parser.error("--resume and --restart contradict each other")
     if args.resume and not any(args.out.glob("**/checkpoint.pt")):  # matting keeps one per stage folder
         parser.error(f"--resume: no checkpoint.pt to resume from under {args.out}")
+    if args.model == "click":
+        for option, least in (("max_rounds", 0), ("late_max_rounds", 0), ("max_clicks", 1)):
+            if getattr(args, option) < least:
+                parser.error(f"--{option.replace('_', '-')} must be at least {least}")
     if args.model in ("objectness", "click") and args.init is not None:
         from ..core.weights import resolve_weights_path
 

@@ -5,7 +5,8 @@ inside the object (at least half its deepest distance from the edge), sometimes
 a few random extra clicks; then 0-2 rounds in which the network's own
 prediction (no gradient) gets a corrective click at the centre of its largest
 error, as in RITM's iterative training (0-4 rounds in the second half of
-training, where many-click behaviour is learnt); finally a gradient step on the
+training, where many-click behaviour is learnt; ``--max-rounds``,
+``--late-max-rounds`` and ``--max-clicks`` change these counts); finally a gradient step on the
 prediction from all clicks and the previous prediction as the mask plane.
 """
 from __future__ import annotations
@@ -27,9 +28,9 @@ LATE_MAX_ROUNDS = 4
 MAX_TRAIN_CLICKS = 10
 
 
-def max_rounds(step: int, steps: int) -> int:
-    """Most corrective rounds simulated at ``step`` of ``steps``: more late in training."""
-    return LATE_MAX_ROUNDS if step >= steps // 2 else MAX_ROUNDS
+def max_rounds(step: int, steps: int, early: int = MAX_ROUNDS, late: int = LATE_MAX_ROUNDS) -> int:
+    """Most corrective rounds simulated at ``step`` of ``steps``: ``early`` in the first half, ``late`` after."""
+    return late if step >= steps // 2 else early
 
 
 def build_click(init=None, pretrained=None) -> ClickNet:
@@ -78,10 +79,11 @@ def clicks_tensor(click_lists, device) -> torch.Tensor:
     return out
 
 
-def add_corrections(click_lists, predictions: np.ndarray, targets: np.ndarray) -> None:
-    """Append the protocol's next click to every sample that still has room and an error."""
+def add_corrections(click_lists, predictions: np.ndarray, targets: np.ndarray,
+                    max_clicks: int = MAX_TRAIN_CLICKS) -> None:
+    """Append the protocol's next click to every sample with fewer than ``max_clicks`` clicks and an error."""
     for clicks, pred, target in zip(click_lists, predictions, targets):
-        if len(clicks) >= MAX_TRAIN_CLICKS:
+        if len(clicks) >= max_clicks:
             continue
         c = next_click(pred, target)
         if c is not None:  # simulated clicks sit at pixel centres, as the click planes expect
@@ -114,12 +116,12 @@ def run(args) -> dict:
             extra = random_extra_clicks(rng, target, rng.integers(0, 3)) if rng.random() < 0.3 else []
             click_lists.append([(c.x, c.y, 1.0)] + extra)
         previous = torch.zeros_like(masks)
-        rounds = rng.integers(0, max_rounds(step, args.steps) + 1)
+        rounds = rng.integers(0, max_rounds(step, args.steps, args.max_rounds, args.late_max_rounds) + 1)
         with torch.no_grad():
             for _ in range(rounds):
                 logits = forward_with_clicks(model, images, click_lists, previous)
                 previous = (logits[:, :1] > 0).float()
-                add_corrections(click_lists, previous[:, 0].cpu().numpy() > 0.5, targets)
+                add_corrections(click_lists, previous[:, 0].cpu().numpy() > 0.5, targets, args.max_clicks)
         logits = forward_with_clicks(model, images, click_lists, previous)
         lp = map_loss(logits[:, :1], masks)
         lb = map_loss(logits[:, 1:], edges, pos_weight=BOUNDARY_POS_WEIGHT)

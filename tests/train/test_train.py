@@ -13,7 +13,7 @@ from segwidgets.pipelines import boundary_aware, click  # noqa: F401  (registers
 from segwidgets.data import list_pairs, split_pairs
 from segwidgets.train.__main__ import main
 from segwidgets.core.weights import WeightsError
-from segwidgets.train.click import LATE_MAX_ROUNDS, MAX_ROUNDS, max_rounds
+from segwidgets.train.click import LATE_MAX_ROUNDS, MAX_ROUNDS, MAX_TRAIN_CLICKS, add_corrections, max_rounds
 from segwidgets.train.data import Item, edge_band, folder_means, load_items, make_batch, spread_indices
 
 
@@ -137,6 +137,44 @@ def test_validation_helpers_spread_over_folders_and_group_by_folder():
     assert folder_means([0.5, 1.0, 0.2], items, "iou") == {"iou_a": 0.75, "iou_b": 0.2}
     assert [max_rounds(s, 10) for s in (0, 4, 5, 9)] == [MAX_ROUNDS, MAX_ROUNDS, LATE_MAX_ROUNDS, LATE_MAX_ROUNDS]
     assert LATE_MAX_ROUNDS > MAX_ROUNDS
+    assert [max_rounds(s, 10, early=3, late=8) for s in (4, 5)] == [3, 8]
+
+
+def test_corrections_stop_at_the_click_cap():
+    target = np.zeros((1, 20, 20), bool)
+    target[0, 5:15, 5:15] = True
+    empty = np.zeros_like(target)
+    lists = [[(10.5, 10.5, 1.0)] * (MAX_TRAIN_CLICKS - 1)]
+    add_corrections(lists, empty, target)  # one below the default cap: a click is added
+    assert len(lists[0]) == MAX_TRAIN_CLICKS
+    add_corrections(lists, empty, target)
+    assert len(lists[0]) == MAX_TRAIN_CLICKS
+    add_corrections(lists, empty, target, max_clicks=MAX_TRAIN_CLICKS + 1)
+    assert len(lists[0]) == MAX_TRAIN_CLICKS + 1 and lists[0][-1][2] == 1.0  # inside the missed object: positive
+    add_corrections(lists, target, target, max_clicks=50)  # no error left: nothing added
+    assert len(lists[0]) == MAX_TRAIN_CLICKS + 1
+
+
+def test_click_round_options_default_to_the_module_constants_and_refuse_bad_values(dataset, tmp_path, capsys,
+                                                                                    monkeypatch):
+    root, pretrained = dataset
+    common = ["--data", str(root), "--size", "64", "--batch-size", "2", "--eval-every", "1", "--threads", "1",
+              "--device", "cpu", "--steps", "2", "--pretrained", str(pretrained)]
+    for option, value in (("--max-rounds", "-1"), ("--late-max-rounds", "-2"), ("--max-clicks", "0")):
+        with pytest.raises(SystemExit):
+            main(["click", "--out", str(tmp_path / "bad"), option, value, *common])
+        assert option in capsys.readouterr().err
+    assert not (tmp_path / "bad").exists()  # refused before anything was written
+    out = tmp_path / "many"
+    assert main(["click", "--out", str(out), "--max-rounds", "3", "--late-max-rounds", "6", "--max-clicks", "12",
+                 *common]) == 0
+    assert (out / "click.safetensors").exists()
+    seen = []
+    monkeypatch.setattr("segwidgets.train.click.run", lambda args: seen.append(
+        (args.max_rounds, args.late_max_rounds, args.max_clicks)))
+    main(["click", "--out", str(tmp_path / "defaults"), *common])
+    main(["click", "--out", str(tmp_path / "set"), "--late-max-rounds", "7", *common])
+    assert seen == [(MAX_ROUNDS, LATE_MAX_ROUNDS, MAX_TRAIN_CLICKS), (MAX_ROUNDS, 7, MAX_TRAIN_CLICKS)]
 
 
 @pytest.fixture(scope="module")
