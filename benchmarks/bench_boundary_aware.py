@@ -29,26 +29,11 @@ from segwidgets.core.image import as_rgb_image, box_from_mask  # noqa: E402
 from segwidgets.data import list_pairs, load_mask, split_pairs  # noqa: E402
 from segwidgets.eval import boundary_f_score, iou  # noqa: E402
 from segwidgets.graphcut import GraphCutSettings  # noqa: E402
+from segwidgets.graphcut.settings import options_from_strings  # noqa: E402
 from segwidgets.pipelines import segment_object  # noqa: E402
 from segwidgets.pipelines.boundary_aware import DEFAULT_GRAPH_CUT  # noqa: E402
 
 MODES = ("auto", "box")
-
-
-def parse_settings(items) -> dict:
-    """``KEY=VALUE`` strings -> keyword arguments of ``segment_object``; graph-cut fields
-    (gamma, prior_weight, pairwise, ...) are collected into its ``settings`` object."""
-    options, graph_cut = {}, {}
-    for item in items:
-        key, value = item.split("=", 1)
-        if key == "net_size" and "," in value:  # several sizes, averaged
-            value = tuple(int(v) for v in value.split(","))
-        else:
-            value = value if key == "pairwise" else None if value == "none" else float(value) if "." in value else int(value)
-        (graph_cut if key in GraphCutSettings.field_names() else options)[key] = value
-    if graph_cut:
-        options["settings"] = DEFAULT_GRAPH_CUT.replace(**graph_cut)
-    return options
 
 
 def score(dataset_dir, split, limit, engine, settings):
@@ -102,7 +87,7 @@ def main(argv=None):
                    help="segment_object options or GraphCutSettings fields, e.g. band=0.05 gamma=20 prior_weight=0.6 net_size=224,256")
     p.add_argument("--no-timing", action="store_true")
     args = p.parse_args(argv)
-    settings = parse_settings(args.set)
+    settings = options_from_strings(args.set, DEFAULT_GRAPH_CUT)
     engine = Engine(args.device, cpu_threads=args.threads)
     if args.weights:
         engine.load_weights("objectness", args.weights)

@@ -32,7 +32,8 @@ def summarise(curves: list[list[float]], max_clicks: int) -> dict:
 def run_noc(args) -> dict:
     from ..core.engine import Engine
     from ..data import list_pairs, load_mask
-    from ..pipelines.click import ClickPredictor
+    from ..graphcut.settings import options_from_strings
+    from ..pipelines.click import DEFAULT_GRAPH_CUT, ClickPredictor
     from .noc import simulate_clicks
 
     pairs = list_pairs(args.images, args.masks)[:: args.stride][: args.limit]
@@ -41,13 +42,18 @@ def run_noc(args) -> dict:
         engine.load_weights("click", args.weights)
     variants = {"network": False, "refined": True} if args.variant == "both" else {args.variant: args.variant == "refined"}
     # "network" is the network alone: its raw answer to each click, not combined with the previous mask.
-    options = {} if args.focus is None else {"focus": args.focus or None}
-    if args.net_size is not None:
-        options["net_size"] = args.net_size
-    if args.mirror is not None:
-        options["mirror"] = bool(args.mirror)
-    predictors = {name: ClickPredictor(engine, refine=refine, monotone=refine, **options)
-                  for name, refine in variants.items()}
+    try:  # bad names or values stop here, before any image is read
+        options = options_from_strings(args.set, DEFAULT_GRAPH_CUT)
+        if args.focus is not None:
+            options["focus"] = args.focus or None
+        if args.net_size is not None:
+            options["net_size"] = args.net_size
+        if args.mirror is not None:
+            options["mirror"] = bool(args.mirror)
+        predictors = {name: ClickPredictor(engine, refine=refine, monotone=refine, **options)
+                      for name, refine in variants.items()}
+    except (TypeError, ValueError) as error:
+        raise SystemExit(f"python -m segwidgets.eval noc: --set: {error}") from None
     curves = {name: [] for name in variants}
     seconds = {name: [] for name in variants}
     per_image = []
@@ -78,9 +84,11 @@ def run_noc(args) -> dict:
     figures["max_clicks"] = args.max_clicks
     some = next(iter(predictors.values()))
     figures["focus"], figures["mirror"], figures["net_size"] = some.focus, some.mirror, some.net_size
+    figures["set"] = list(args.set)
     subset = f" (every {args.stride}th of the sorted images)" if args.stride > 1 else ""
     print(f"{len(per_image)} images{subset}, max {args.max_clicks} clicks, device {engine.device}, "
-          f"{engine.cpu_threads} CPU thread(s), network input {some.net_size} px, focus {some.focus}, mirror {some.mirror}")
+          f"{engine.cpu_threads} CPU thread(s), network input {some.net_size} px, focus {some.focus}, mirror {some.mirror}"
+          + (f", {' '.join(args.set)}" if args.set else ""))
     header = ["variant", "NoC@85", "NoC@90", "mIoU@1", "mIoU@3", "mIoU@5", "failed@90", "median s/click"]
     rows = [[name, f"{f['noc@85']:.2f}", f"{f['noc@90']:.2f}", f"{f['miou@1']:.4f}", f"{f['miou@3']:.4f}",
              f"{f['miou@5']:.4f}", str(f["failed@90"]), f"{f['median_s_per_click']:.3f}"] for name, f in figures.items()
@@ -114,6 +122,8 @@ def main(argv=None) -> int:
                      help="1 / 0: with / without ClickPredictor's mirror averaging (default: the predictor's default)")
     noc.add_argument("--net-size", type=int, default=None,
                      help="network input side in pixels (default: the predictor's, pipelines.click.NET_SIZE)")
+    noc.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
+                     help="other ClickPredictor options or graph-cut settings, e.g. band=0.06 zoom=1.6 gamma=30")
     noc.add_argument("--weights", default=None, help="click network weights (default: the shipped file)")
     noc.add_argument("--device", default=None, help="cpu / cuda (default: the engine's choice)")
     noc.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: the engine's policy)")

@@ -121,3 +121,35 @@ def resolve_settings(settings: GraphCutSettings | None, overrides: dict) -> Grap
         raise TypeError(f"settings must be a GraphCutSettings, got {type(settings).__name__}")
     settings = settings or GraphCutSettings()
     return settings.replace(**overrides) if overrides else settings
+
+
+def _parse_value(text: str):
+    """``"none"`` -> None, ``"3"`` -> 3, ``"0.5"`` -> 0.5, ``"a,b"`` -> a tuple of those, else the text."""
+    if "," in text:
+        return tuple(_parse_value(part) for part in text.split(","))
+    if text == "none":
+        return None
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
+def options_from_strings(items, base: GraphCutSettings) -> dict:
+    """Command-line ``KEY=VALUE`` strings -> keyword arguments of a pipeline entry point.
+
+    Graph-cut fields (gamma, prior_weight, pairwise, ...) are collected into a ``settings``
+    entry, ``base`` with them applied; other keys pass through (``net_size=224,256`` gives
+    a tuple). A string without ``=`` raises ``ValueError``.
+    """
+    options, graph_cut = {}, {}
+    for item in items:
+        if "=" not in item:
+            raise ValueError(f"expected KEY=VALUE, got {item!r}")
+        key, text = item.split("=", 1)
+        (graph_cut if key in GraphCutSettings.field_names() else options)[key] = _parse_value(text)
+    if graph_cut:
+        options["settings"] = base.replace(**graph_cut)
+    return options

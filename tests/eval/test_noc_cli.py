@@ -1,5 +1,7 @@
 import json
 
+import pytest
+
 import numpy as np
 from PIL import Image
 
@@ -7,7 +9,7 @@ from segwidgets.eval.__main__ import main
 from segwidgets.pipelines.click import NET_SIZE
 
 
-def test_noc_command_records_the_predictor_options(tmp_path):
+def make_discs(tmp_path):
     (tmp_path / "images").mkdir()
     (tmp_path / "masks").mkdir()
     yy, xx = np.mgrid[:64, :80]
@@ -16,6 +18,10 @@ def test_noc_command_records_the_predictor_options(tmp_path):
         Image.fromarray(np.where(disc[..., None], 230, 30).astype(np.uint8).repeat(3, 2)).save(
             tmp_path / "images" / f"{name}.png")
         Image.fromarray((disc * 255).astype(np.uint8)).save(tmp_path / "masks" / f"{name}.png")
+
+
+def test_noc_command_records_the_predictor_options(tmp_path):
+    make_discs(tmp_path)
     out = tmp_path / "noc.json"
     assert main(["noc", "--images", str(tmp_path / "images"), "--masks", str(tmp_path / "masks"), "--variant",
                  "refined", "--max-clicks", "3", "--focus", "0", "--mirror", "1", "--json", str(out)]) == 0
@@ -24,3 +30,35 @@ def test_noc_command_records_the_predictor_options(tmp_path):
     assert figures["net_size"] == NET_SIZE
     assert 1 <= figures["refined"]["noc@90"] <= 3 and 0 <= figures["refined"]["miou@1"] <= 1
     assert [r["image"] for r in figures["per_image"]] == ["a.png", "b.png"]
+
+
+def test_noc_set_passes_predictor_options_and_graph_cut_settings(tmp_path, monkeypatch):
+    from segwidgets.pipelines import click
+
+    make_discs(tmp_path)
+    built = []
+    original = click.ClickPredictor.__init__
+
+    def recording_init(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        built.append(self)
+
+    monkeypatch.setattr(click.ClickPredictor, "__init__", recording_init)
+    out = tmp_path / "noc.json"
+    assert main(["noc", "--images", str(tmp_path / "images"), "--masks", str(tmp_path / "masks"), "--variant",
+                 "refined", "--max-clicks", "2", "--set", "band=0.06", "zoom=1.6", "gamma=30",
+                 "--json", str(out)]) == 0
+    (predictor,) = built
+    assert predictor.band == 0.06 and predictor.zoom == 1.6 and predictor.settings.gamma == 30
+    assert predictor.settings.prior_weight == click.DEFAULT_GRAPH_CUT.prior_weight  # the rest stays the default
+    assert json.loads(out.read_text())["set"] == ["band=0.06", "zoom=1.6", "gamma=30"]
+
+
+@pytest.mark.parametrize("bad", ["zoom=-1", "colour=red", "band"])
+def test_noc_set_refuses_bad_options_before_reading_images(tmp_path, bad, monkeypatch):
+    import segwidgets.data
+
+    make_discs(tmp_path)
+    monkeypatch.setattr(segwidgets.data, "load_mask", lambda *a: pytest.fail("an image was read"))
+    with pytest.raises(SystemExit, match="--set"):
+        main(["noc", "--images", str(tmp_path / "images"), "--masks", str(tmp_path / "masks"), "--set", bad])
