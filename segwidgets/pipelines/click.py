@@ -332,16 +332,19 @@ class ClickPredictor:
 
     def click_discs(self, clicks, shape, origin=(0, 0)) -> tuple[np.ndarray, np.ndarray]:
         """Pixels fixed by the clicks: discs of ``click_radius`` around positive and negative
-        clicks, two (h, w) bool masks of an array whose pixel ``[0, 0]`` is image pixel
-        ``origin``; where discs of opposite clicks overlap the negative one wins."""
+        clicks, two disjoint (h, w) bool masks of an array whose pixel ``[0, 0]`` is image pixel
+        ``origin``. Discs are laid in click order and a later click's disc overrides earlier
+        ones, so the newest click always takes effect (an object click next to an earlier
+        background click would otherwise change nothing, and the next click land on it again)."""
         h, w = shape
         pos, neg = np.zeros((h, w), bool), np.zeros((h, w), bool)
         yy, xx = np.ogrid[:h, :w]
         for c in clicks:
             row, col = c.pixel[0] - origin[1], c.pixel[1] - origin[0]
             if 0 <= row < h and 0 <= col < w:
-                (pos if c.positive else neg)[(yy - row) ** 2 + (xx - col) ** 2 <= self.click_radius**2] = True
-        return pos & ~neg, neg
+                disc = (yy - row) ** 2 + (xx - col) ** 2 <= self.click_radius**2
+                pos, neg = (pos | disc, neg & ~disc) if c.positive else (pos & ~disc, neg | disc)
+        return pos, neg
 
     def _crop_superpixels(self, origin, shape) -> np.ndarray | None:
         """The whole image's superpixels on the crop at ``origin`` (x, y) of ``shape`` (h, w), if computed."""

@@ -294,3 +294,27 @@ def test_bad_predictor_options_are_refused(engine, options, name):
 @pytest.mark.parametrize("focus", [None, 0, 1, 3.5])
 def test_focus_off_or_at_least_one_is_accepted(engine, focus):
     assert ClickPredictor(engine, focus=focus).focus == focus
+
+
+def test_a_later_click_overrides_the_disc_of_an_earlier_one(predictor):
+    negative, positive = Click(100, 60, positive=False), Click(101, 61)
+    pos, neg = predictor.click_discs([Click(80, 60), negative, positive], (120, 160))
+    assert not (pos & neg).any()
+    assert pos[61, 101] and pos[60, 100] and not neg[60, 100]  # the newest click takes the overlap...
+    assert neg[60, 97] and pos[60, 80]  # ...and only the overlap
+    pos, neg = predictor.click_discs([Click(80, 60), positive, negative], (120, 160))
+    assert neg[61, 101] and not pos[61, 101]
+    pos, neg = predictor.click_discs([Click(80, 60), negative, positive], (40, 40), origin=(90, 50))
+    assert pos[11, 11] and not neg[10, 10] and neg[10, 7]  # crop coordinates
+
+
+def test_an_object_click_next_to_a_background_click_takes_effect(predictor):
+    """The protocol (and a user) may click the object right beside an earlier background click:
+    that click must change the mask, not leave it as it was (it used to, and the next click came
+    back to the same pixel)."""
+    clicks = [Click(80, 60), Click(100, 60, positive=False)]
+    first = predictor.predict(clicks[:1])
+    second = predictor.predict(clicks, first.mask)
+    assert not second.mask[60, 100]
+    third = predictor.predict(clicks + [Click(101, 61)], second.mask)
+    assert third.mask[61, 101] and third.mask[60, 100]
