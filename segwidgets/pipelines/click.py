@@ -122,7 +122,8 @@ class ClickPredictor:
     settings : GraphCutSettings, optional
         Graph-cut parameters; default :data:`DEFAULT_GRAPH_CUT`.
     click_radius : int
-        Radius of the disc each click fixes in the graph cut, pixels.
+        Radius of the disc each click fixes in the graph cut, pixels (smaller where a click
+        of the other sign is near: :func:`click_disc_radii`).
     window_margin : float
         The graph cut runs on the box around the pixels it may change, grown by
         this fraction of the crop's longest side.
@@ -331,18 +332,22 @@ class ClickPredictor:
         return focus
 
     def click_discs(self, clicks, shape, origin=(0, 0)) -> tuple[np.ndarray, np.ndarray]:
-        """Pixels fixed by the clicks: discs of ``click_radius`` around positive and negative
-        clicks, two disjoint (h, w) bool masks of an array whose pixel ``[0, 0]`` is image pixel
-        ``origin``. Discs are laid in click order and a later click's disc overrides earlier
-        ones, so the newest click always takes effect (an object click next to an earlier
-        background click would otherwise change nothing, and the next click land on it again)."""
+        """Pixels fixed by the clicks: discs around positive and negative clicks, two disjoint
+        (h, w) bool masks of an array whose pixel ``[0, 0]`` is image pixel ``origin``.
+
+        Each disc's radius is :func:`click_disc_radii` (``click_radius``, less where a click of
+        the other sign is near, so a disc does not reach across an edge clicked from both sides).
+        Discs are laid in click order and a later click's disc overrides earlier ones, so the
+        newest click always takes effect (an object click beside an earlier background click
+        would otherwise change nothing, and the next click land on it again).
+        """
         h, w = shape
         pos, neg = np.zeros((h, w), bool), np.zeros((h, w), bool)
         yy, xx = np.ogrid[:h, :w]
-        for c in clicks:
+        for c, radius in zip(clicks, click_disc_radii(clicks, self.click_radius)):
             row, col = c.pixel[0] - origin[1], c.pixel[1] - origin[0]
             if 0 <= row < h and 0 <= col < w:
-                disc = (yy - row) ** 2 + (xx - col) ** 2 <= self.click_radius**2
+                disc = (yy - row) ** 2 + (xx - col) ** 2 <= radius**2
                 pos, neg = (pos | disc, neg & ~disc) if c.positive else (pos & ~disc, neg | disc)
         return pos, neg
 
@@ -386,6 +391,19 @@ def _feather(shape, fraction, region, image_shape) -> np.ndarray:
     rows = distance_to_cut_edges(h, y0 > 0, y1 < H)
     cols = distance_to_cut_edges(w, x0 > 0, x1 < W)
     return np.clip(np.minimum(rows[:, None], cols[None, :]) / ramp, 0, 1).astype(np.float32)
+
+
+def click_disc_radii(clicks, click_radius: float) -> list[float]:
+    """Radius in pixels of each click's disc: ``click_radius``, or half the distance to the
+    nearest click of the other sign when that is smaller (0 for clicks on one pixel: the
+    disc is then that pixel). Two opposite clicks' discs thus never overlap, and neither
+    forces the far side of an edge both were placed beside."""
+    radii = []
+    for c in clicks:
+        gaps = [np.hypot(o.pixel[0] - c.pixel[0], o.pixel[1] - c.pixel[1]) / 2 for o in clicks
+                if o.positive != c.positive]
+        radii.append(float(min([click_radius, *gaps])))
+    return radii
 
 
 def keep_clicked_components(mask: np.ndarray, clicks, origin=(0, 0)) -> np.ndarray:

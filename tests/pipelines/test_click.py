@@ -5,7 +5,7 @@ import torch
 from segwidgets.core.clicks import Click
 from segwidgets.core.engine import Engine
 from segwidgets.eval.metrics import iou
-from segwidgets.pipelines.click import MODEL_NAME, ClickController, ClickPredictor
+from segwidgets.pipelines.click import MODEL_NAME, ClickController, ClickPredictor, click_disc_radii
 
 from .oracle import BrightClickNet, FailingNet
 from .test_boundary_aware import bright_disc
@@ -296,16 +296,27 @@ def test_focus_off_or_at_least_one_is_accepted(engine, focus):
     assert ClickPredictor(engine, focus=focus).focus == focus
 
 
-def test_a_later_click_overrides_the_disc_of_an_earlier_one(predictor):
-    negative, positive = Click(100, 60, positive=False), Click(101, 61)
-    pos, neg = predictor.click_discs([Click(80, 60), negative, positive], (120, 160))
+def test_disc_radii_shrink_only_near_clicks_of_the_other_sign():
+    clicks = [Click(80, 60), Click(100, 60, positive=False), Click(102, 60), Click(110, 60), Click(100, 60)]
+    # 80: far from the background click (20 px); 100 (negative): 2 px from 102 and 0 px from the last click;
+    # 102: 2 px from it; 110: 10 px; the last, on the background click's pixel: 0
+    assert click_disc_radii(clicks, 3) == [3.0, 0.0, 1.0, 3.0, 0.0]
+    assert click_disc_radii(clicks[:1], 3) == [3.0]
+
+
+def test_discs_are_disjoint_and_the_newest_click_takes_a_shared_pixel(predictor):
+    pos, neg = predictor.click_discs([Click(80, 60), Click(100, 60, positive=False)], (120, 160))
+    assert pos.sum() == neg.sum() == 29 and pos[60, 83] and neg[63, 100]  # far apart: full 3 px discs
+    pos, neg = predictor.click_discs([Click(80, 60), Click(100, 60, positive=False), Click(104, 60)], (120, 160))
     assert not (pos & neg).any()
-    assert pos[61, 101] and pos[60, 100] and not neg[60, 100]  # the newest click takes the overlap...
-    assert neg[60, 97] and pos[60, 80]  # ...and only the overlap
-    pos, neg = predictor.click_discs([Click(80, 60), positive, negative], (120, 160))
-    assert neg[61, 101] and not pos[61, 101]
-    pos, neg = predictor.click_discs([Click(80, 60), negative, positive], (40, 40), origin=(90, 50))
-    assert pos[11, 11] and not neg[10, 10] and neg[10, 7]  # crop coordinates
+    assert neg[60, 101] and not neg[60, 103] and pos[60, 103] and not pos[60, 101]  # 2 px discs, 4 px apart
+    assert pos[60, 102] and not neg[60, 102]  # the pixel both reach goes to the newest click
+    for positive_last in (True, False):
+        first, last = Click(100, 60, positive=not positive_last), Click(100, 60, positive=positive_last)
+        pos, neg = predictor.click_discs([Click(80, 60), first, last], (120, 160))
+        assert (pos if positive_last else neg)[60, 100] and not (neg if positive_last else pos)[60, 100]
+    pos, neg = predictor.click_discs([Click(80, 60), Click(100, 60, positive=False)], (40, 40), origin=(90, 50))
+    assert neg[10, 10] and neg[10, 7] and not pos.any()  # crop coordinates; the first click lies outside
 
 
 def test_an_object_click_next_to_a_background_click_takes_effect(predictor):
@@ -317,4 +328,4 @@ def test_an_object_click_next_to_a_background_click_takes_effect(predictor):
     second = predictor.predict(clicks, first.mask)
     assert not second.mask[60, 100]
     third = predictor.predict(clicks + [Click(101, 61)], second.mask)
-    assert third.mask[61, 101] and third.mask[60, 100]
+    assert third.mask[61, 101] and not third.mask[60, 100]  # each keeps its own pixel
