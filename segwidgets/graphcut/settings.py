@@ -124,11 +124,14 @@ def resolve_settings(settings: GraphCutSettings | None, overrides: dict) -> Grap
 
 
 def _parse_value(text: str):
-    """``"none"`` -> None, ``"3"`` -> 3, ``"0.5"`` -> 0.5, ``"a,b"`` -> a tuple of those, else the text."""
+    """``"none"`` -> None, ``"true"`` / ``"false"`` -> bool, ``"3"`` -> 3, ``"0.5"`` -> 0.5, ``"a,b"`` -> a tuple
+    of those, else the text (a word left as text would be truthy, so the booleans are read first)."""
     if "," in text:
         return tuple(_parse_value(part) for part in text.split(","))
     if text == "none":
         return None
+    if text.lower() in ("true", "false"):
+        return text.lower() == "true"
     for kind in (int, float):
         try:
             return kind(text)
