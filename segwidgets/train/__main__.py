@@ -59,6 +59,9 @@ def main(argv=None) -> int:
                        help="most corrective rounds simulated before a step in the first half of training (default 2)")
     click.add_argument("--late-max-rounds", type=int, default=4, help="the same in the second half (default 4)")
     click.add_argument("--max-clicks", type=int, default=10, help="most clicks a training sample carries (default 10)")
+    click.add_argument("--perturb-p", type=float, default=0.0,
+                       help="share of samples whose previous mask is the target perturbed (grown, shrunk, a blob "
+                            "added or cut) with the protocol's click on it (default 0)")
     matting = sub.add_parser("matting", help="background, foreground and alpha networks (sampling matting), in order")
     _common(matting, DEFAULT_SEG, steps=1500, size=256, batch=8)
     matting.add_argument("--finetune-steps", type=int, default=300,
@@ -138,6 +141,8 @@ def main(argv=None) -> int:
         for option, least in (("max_rounds", 0), ("late_max_rounds", 0), ("max_clicks", 1)):
             if getattr(args, option) < least:
                 parser.error(f"--{option.replace('_', '-')} must be at least {least}")
+        if not 0 <= args.perturb_p <= 1:
+            parser.error("--perturb-p must be between 0 and 1")
     if args.model in ("objectness", "click") and args.init is not None:
         from ..core.weights import resolve_weights_path
 

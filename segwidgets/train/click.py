@@ -8,6 +8,11 @@ error, as in RITM's iterative training (0-4 rounds in the second half of
 training, where many-click behaviour is learnt; ``--max-rounds``,
 ``--late-max-rounds`` and ``--max-clicks`` change these counts); finally a gradient step on the
 prediction from all clicks and the previous prediction as the mask plane.
+With ``--perturb-p P`` a share P of the samples instead get the target perturbed
+(grown, shrunk, or with a blob added or cut across the outline) as their previous
+mask plus the protocol's click on it, so the network also learns to undo a
+previous mask that is far off (a first mask that spread over the background,
+say) and not only the small errors of its own output on object-centred crops.
 """
 from __future__ import annotations
 
@@ -69,6 +74,62 @@ def random_extra_clicks(rng: np.random.Generator, mask: np.ndarray, count: int) 
     return out
 
 
+def perturbed_mask(rng: np.random.Generator, mask: np.ndarray) -> np.ndarray:
+    """``mask`` made wrong in one of four ways, as a previous mask to correct.
+
+    Parameters
+    ----------
+    mask : (H, W) bool, not empty
+
+    Returns
+    -------
+    (H, W) bool
+        The mask grown by 10-50 % of the object's size (square root of its area,
+        pixels), shrunk by 5-25 %, or with a disc of radius 15-50 % of its size,
+        centred on a random outline pixel, added to it or cut out of it.
+    """
+    from scipy import ndimage
+
+    size = float(np.sqrt(mask.sum()))
+    kind = rng.integers(4)
+    if kind == 0:
+        return ndimage.distance_transform_edt(~mask) <= rng.uniform(0.1, 0.5) * size
+    if kind == 1:
+        shrunk = ndimage.distance_transform_edt(mask) > rng.uniform(0.05, 0.25) * size
+        return shrunk if shrunk.any() else mask.copy()
+    outline = mask & ~ndimage.binary_erosion(mask)
+    ys, xs = np.nonzero(outline)
+    i = rng.integers(len(ys))
+    rows, cols = np.ogrid[: mask.shape[0], : mask.shape[1]]
+    disc = (rows - ys[i]) ** 2 + (cols - xs[i]) ** 2 <= (rng.uniform(0.15, 0.5) * size) ** 2
+    return mask | disc if kind == 2 else mask & ~disc
+
+
+def perturb_previous(rng: np.random.Generator, previous: torch.Tensor, click_lists, targets: np.ndarray,
+                     share: float, max_clicks: int = MAX_TRAIN_CLICKS) -> torch.Tensor:
+    """Replace a random ``share`` of the previous masks by perturbed targets, each with the protocol's click on it.
+
+    Parameters
+    ----------
+    previous : (N, 1, H, W) float tensor of 0 / 1
+    click_lists : N lists of (x, y, sign), extended in place for the chosen samples
+    targets : (N, H, W) bool
+    share : probability that a sample is chosen
+
+    Returns
+    -------
+    (N, 1, H, W) float tensor: ``previous`` with the chosen samples' planes replaced.
+    """
+    previous = previous.clone()
+    for i, (clicks, target) in enumerate(zip(click_lists, targets)):
+        if rng.random() >= share or not target.any():
+            continue
+        wrong = perturbed_mask(rng, target)
+        previous[i, 0] = torch.from_numpy(wrong.astype(np.float32)).to(previous.device)
+        add_corrections([clicks], wrong[None], target[None], max_clicks)
+    return previous
+
+
 def clicks_tensor(click_lists, device) -> torch.Tensor:
     """Pad per-sample lists of (x, y, sign) to an (N, K, 3) tensor."""
     k = max(1, max(len(c) for c in click_lists))
@@ -122,6 +183,8 @@ def run(args) -> dict:
                 logits = forward_with_clicks(model, images, click_lists, previous)
                 previous = (logits[:, :1] > 0).float()
                 add_corrections(click_lists, previous[:, 0].cpu().numpy() > 0.5, targets, args.max_clicks)
+        if args.perturb_p > 0:
+            previous = perturb_previous(rng, previous, click_lists, targets, args.perturb_p, args.max_clicks)
         logits = forward_with_clicks(model, images, click_lists, previous)
         lp = map_loss(logits[:, :1], masks)
         lb = map_loss(logits[:, 1:], edges, pos_weight=BOUNDARY_POS_WEIGHT)

@@ -13,7 +13,8 @@ from segwidgets.pipelines import boundary_aware, click  # noqa: F401  (registers
 from segwidgets.data import list_pairs, split_pairs
 from segwidgets.train.__main__ import main
 from segwidgets.core.weights import WeightsError
-from segwidgets.train.click import LATE_MAX_ROUNDS, MAX_ROUNDS, MAX_TRAIN_CLICKS, add_corrections, max_rounds
+from segwidgets.train.click import (LATE_MAX_ROUNDS, MAX_ROUNDS, MAX_TRAIN_CLICKS, add_corrections, max_rounds,
+                                    perturb_previous, perturbed_mask)
 from segwidgets.train.data import Item, edge_band, folder_means, load_items, make_batch, spread_indices
 
 
@@ -160,14 +161,15 @@ def test_click_round_options_default_to_the_module_constants_and_refuse_bad_valu
     root, pretrained = dataset
     common = ["--data", str(root), "--size", "64", "--batch-size", "2", "--eval-every", "1", "--threads", "1",
               "--device", "cpu", "--steps", "2", "--pretrained", str(pretrained)]
-    for option, value in (("--max-rounds", "-1"), ("--late-max-rounds", "-2"), ("--max-clicks", "0")):
+    for option, value in (("--max-rounds", "-1"), ("--late-max-rounds", "-2"), ("--max-clicks", "0"),
+                          ("--perturb-p", "1.5"), ("--perturb-p", "-0.1")):
         with pytest.raises(SystemExit):
             main(["click", "--out", str(tmp_path / "bad"), option, value, *common])
         assert option in capsys.readouterr().err
     assert not (tmp_path / "bad").exists()  # refused before anything was written
     out = tmp_path / "many"
     assert main(["click", "--out", str(out), "--max-rounds", "3", "--late-max-rounds", "6", "--max-clicks", "12",
-                 *common]) == 0
+                 "--perturb-p", "1", *common]) == 0
     assert (out / "click.safetensors").exists()
     seen = []
     monkeypatch.setattr("segwidgets.train.click.run", lambda args: seen.append(
@@ -175,6 +177,53 @@ def test_click_round_options_default_to_the_module_constants_and_refuse_bad_valu
     main(["click", "--out", str(tmp_path / "defaults"), *common])
     main(["click", "--out", str(tmp_path / "set"), "--late-max-rounds", "7", *common])
     assert seen == [(MAX_ROUNDS, LATE_MAX_ROUNDS, MAX_TRAIN_CLICKS), (MAX_ROUNDS, 7, MAX_TRAIN_CLICKS)]
+
+
+def test_perturbed_masks_grow_shrink_or_change_a_disc_across_the_outline():
+    mask = np.zeros((100, 100), bool)
+    mask[30:70, 30:70] = True  # size (square root of the area) 40 px
+    kinds = set()
+    rng = np.random.default_rng(0)
+    for _ in range(60):
+        wrong = perturbed_mask(rng, mask)
+        assert wrong.shape == mask.shape and wrong.dtype == bool and (wrong != mask).any()
+        if (wrong >= mask).all():  # grown, or a disc added
+            added = wrong & ~mask
+            if added[29, 30:70].all() and added[70, 30:70].all() and added[30:70, 29].all():
+                kinds.add("grown")  # all round: grown by at least 0.1 * 40 = 4 px
+                assert added[26, 50] and not added[9, 50]  # by 4..20 px
+            else:
+                kinds.add("disc added")
+        else:
+            assert (wrong <= mask).all()  # shrunk, or a disc cut: never both wrong ways at once
+            if not wrong[30, 30:70].any() and not wrong[69, 30:70].any() and not wrong[30:70, 30].any():
+                kinds.add("shrunk")  # all round
+                assert wrong[50, 50] and wrong[41, 50]  # by 2..10 px (0.05..0.25 of 40)
+            else:
+                kinds.add("disc cut")
+    assert kinds == {"grown", "shrunk", "disc added", "disc cut"}
+
+
+def test_perturbed_previous_masks_come_with_the_protocols_click_on_them():
+    import torch
+
+    targets = np.zeros((3, 64, 64), bool)
+    targets[:, 16:48, 16:48] = True
+    targets[2] = False  # an empty target is never perturbed
+    previous = torch.zeros((3, 1, 64, 64))
+    lists = [[(32.5, 32.5, 1.0)] for _ in range(3)]
+    unchanged = perturb_previous(np.random.default_rng(0), previous, lists, targets, share=0.0)
+    assert torch.equal(unchanged, previous) and all(len(c) == 1 for c in lists)
+    out = perturb_previous(np.random.default_rng(0), previous, lists, targets, share=1.0)
+    assert torch.equal(previous, torch.zeros_like(previous))  # the input is not changed in place
+    for i in range(2):
+        wrong = out[i, 0].numpy() > 0.5
+        assert (wrong != targets[i]).any() and len(lists[i]) == 2
+        x, y, sign = lists[i][1]
+        row, col = int(y), int(x)
+        assert wrong[row, col] != targets[i][row, col]  # the click sits on an error...
+        assert sign == (1.0 if targets[i][row, col] else -1.0)  # ...and says which side it is
+    assert torch.equal(out[2], previous[2]) and len(lists[2]) == 1
 
 
 @pytest.fixture(scope="module")
