@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+from scipy import ndimage
 
 from ..core.click_simulation import first_click, next_click
 from ..nets import ClickNet, click_planes
@@ -61,8 +62,6 @@ def build_click(init=None, pretrained=None) -> ClickNet:
 
 def random_extra_clicks(rng: np.random.Generator, mask: np.ndarray, count: int) -> list:
     """``count`` random clicks: positive inside the object, negative in a band around it."""
-    from scipy import ndimage
-
     near = ndimage.binary_dilation(mask, iterations=max(3, int(0.1 * mask.shape[0]))) & ~mask
     out = []
     for _ in range(count):
@@ -88,8 +87,6 @@ def perturbed_mask(rng: np.random.Generator, mask: np.ndarray) -> np.ndarray:
         pixels), shrunk by 5-25 %, or with a disc of radius 15-50 % of its size,
         centred on a random outline pixel, added to it or cut out of it.
     """
-    from scipy import ndimage
-
     size = float(np.sqrt(mask.sum()))
     kind = rng.integers(4)
     if kind == 0:

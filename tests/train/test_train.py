@@ -205,8 +205,6 @@ def test_perturbed_masks_grow_shrink_or_change_a_disc_across_the_outline():
 
 
 def test_perturbed_previous_masks_come_with_the_protocols_click_on_them():
-    import torch
-
     targets = np.zeros((3, 64, 64), bool)
     targets[:, 16:48, 16:48] = True
     targets[2] = False  # an empty target is never perturbed
