@@ -50,7 +50,8 @@ def run_noc(args) -> dict:
             options["net_size"] = args.net_size
         if args.mirror is not None:
             options["mirror"] = bool(args.mirror)
-        predictors = {name: ClickPredictor(engine, refine=refine, monotone=refine, **options)
+        # monotone follows refine unless --set names it
+        predictors = {name: ClickPredictor(engine, **{"refine": refine, "monotone": refine, **options})
                       for name, refine in variants.items()}
     except (TypeError, ValueError) as error:
         raise SystemExit(f"python -m segwidgets.eval noc: --set: {error}") from None

@@ -32,18 +32,26 @@ def test_noc_command_records_the_predictor_options(tmp_path):
     assert [r["image"] for r in figures["per_image"]] == ["a.png", "b.png"]
 
 
-def test_noc_set_passes_predictor_options_and_graph_cut_settings(tmp_path, monkeypatch):
+@pytest.fixture
+def built(monkeypatch):
+    """Every ClickPredictor the command builds, in order."""
     from segwidgets.pipelines import click
 
-    make_discs(tmp_path)
-    built = []
+    predictors = []
     original = click.ClickPredictor.__init__
 
     def recording_init(self, *args, **kwargs):
         original(self, *args, **kwargs)
-        built.append(self)
+        predictors.append(self)
 
     monkeypatch.setattr(click.ClickPredictor, "__init__", recording_init)
+    return predictors
+
+
+def test_noc_set_passes_predictor_options_and_graph_cut_settings(tmp_path, built):
+    from segwidgets.pipelines import click
+
+    make_discs(tmp_path)
     out = tmp_path / "noc.json"
     assert main(["noc", "--images", str(tmp_path / "images"), "--masks", str(tmp_path / "masks"), "--variant",
                  "refined", "--max-clicks", "2", "--set", "band=0.06", "zoom=1.6", "gamma=30",
@@ -52,6 +60,15 @@ def test_noc_set_passes_predictor_options_and_graph_cut_settings(tmp_path, monke
     assert predictor.band == 0.06 and predictor.zoom == 1.6 and predictor.settings.gamma == 30
     assert predictor.settings.prior_weight == click.DEFAULT_GRAPH_CUT.prior_weight  # the rest stays the default
     assert json.loads(out.read_text())["set"] == ["band=0.06", "zoom=1.6", "gamma=30"]
+
+
+def test_noc_set_may_override_monotone(tmp_path, built):
+    make_discs(tmp_path)
+    args = ["noc", "--images", str(tmp_path / "images"), "--masks", str(tmp_path / "masks"), "--variant", "refined",
+            "--max-clicks", "2"]
+    assert main(args) == 0 and built[-1].monotone and not built[-1].local  # monotone follows refine
+    assert main(args + ["--set", "local=true", "monotone=false"]) == 0
+    assert built[-1].local and not built[-1].monotone
 
 
 @pytest.mark.parametrize("bad", ["zoom=-1", "colour=red", "band"])

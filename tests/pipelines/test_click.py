@@ -5,7 +5,8 @@ import torch
 from segwidgets.core.clicks import Click
 from segwidgets.core.engine import Engine
 from segwidgets.eval.metrics import iou
-from segwidgets.pipelines.click import MODEL_NAME, ClickController, ClickPredictor, click_disc_radii
+from segwidgets.pipelines.click import (MODEL_NAME, ClickController, ClickPredictor, click_disc_radii,
+                                       merge_local_change)
 
 from .oracle import BrightClickNet, FailingNet
 from .test_boundary_aware import bright_disc
@@ -155,6 +156,41 @@ def test_monotone_clicks_correct_the_mask_in_their_own_direction(predictor, refi
         else:  # a negative click never adds any
             assert not (kept & ~first.mask).any() and (loose & ~first.mask).any()
             assert not refine or not kept[60, 100]  # the graph cut fixes its own pixel as background
+
+
+def test_local_merge_applies_only_the_change_that_holds_the_click():
+    previous = np.zeros((20, 30), bool)
+    previous[5:15, 5:15] = True
+    new = previous.copy()
+    new[5:15, 15:18] = True   # grown next to the click (touches it diagonally too)
+    new[8:10, 8:10] = False   # a hole elsewhere, not connected to the growth
+    new[2, 25] = True         # a far blob
+    merged = merge_local_change(new, previous, Click(16.5, 10.5))
+    expected = previous.copy()
+    expected[5:15, 15:18] = True
+    assert np.array_equal(merged, expected)
+    # a change of both signs in one connected piece is taken whole
+    new2 = previous.copy()
+    new2[5:15, 15:18] = True
+    new2[5:15, 14] = False
+    assert np.array_equal(merge_local_change(new2, previous, Click(14.5, 7.5)), new2)
+    # the click's own pixel unchanged: the whole change is applied
+    assert np.array_equal(merge_local_change(new, previous, Click(1.5, 1.5)), new)
+
+
+def test_local_predictor_keeps_the_previous_mask_away_from_the_click(predictor):
+    first = predictor.predict([Click(80, 60)])
+    assert first.mask[50:71, 55:76].all()  # inside the bright disc
+    previous = first.mask.copy()
+    previous[50:71, 55:76] = False  # a notch the next click fills
+    previous[0:4, 0:4] = True       # a stray piece the network's answer drops
+    clicks = [Click(80, 60), Click(65.5, 60.5)]
+    predictor.monotone = False
+    loose = predictor.predict(clicks, previous).mask
+    predictor.local = True
+    local = predictor.predict(clicks, previous).mask
+    assert loose[50:71, 55:76].all() and not loose[0:4, 0:4].any()
+    assert local[50:71, 55:76].all() and local[0:4, 0:4].all()
 
 
 def test_controller_restore_then_correct(predictor):
