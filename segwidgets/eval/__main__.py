@@ -50,8 +50,8 @@ def run_noc(args) -> dict:
             options["net_size"] = args.net_size
         if args.mirror is not None:
             options["mirror"] = bool(args.mirror)
-        # monotone follows refine unless --set names it
-        predictors = {name: ClickPredictor(engine, **{"refine": refine, "monotone": refine, **options})
+        # monotone follows the variant unless --set names it; refine is the variant's and --set may not change it
+        predictors = {name: ClickPredictor(engine, refine=refine, **{"monotone": refine, **options})
                       for name, refine in variants.items()}
     except (TypeError, ValueError) as error:
         raise SystemExit(f"python -m segwidgets.eval noc: --set: {error}") from None

@@ -426,7 +426,7 @@ def merge_local_change(mask: np.ndarray, previous: np.ndarray, click: Click) -> 
     row, col = click.pixel
     if not changed[row, col]:
         return mask
-    # label only the box around the change (a 12 MP frame would cost ~0.1 s)
+    # label only the box around the change: the change is usually small, the frame may be 12 MP (~0.03 s to label)
     rows, cols = np.flatnonzero(changed.any(axis=1)), np.flatnonzero(changed.any(axis=0))
     box = slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1)
     labels, _ = ndimage.label(changed[box], structure=np.ones((3, 3), bool))

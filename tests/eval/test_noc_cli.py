@@ -71,7 +71,7 @@ def test_noc_set_may_override_monotone(tmp_path, built):
     assert built[-1].local and not built[-1].monotone
 
 
-@pytest.mark.parametrize("bad", ["zoom=-1", "colour=red", "band"])
+@pytest.mark.parametrize("bad", ["zoom=-1", "colour=red", "band", "refine=false"])
 def test_noc_set_refuses_bad_options_before_reading_images(tmp_path, bad, monkeypatch):
     import segwidgets.data
 
