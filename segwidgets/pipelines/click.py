@@ -23,7 +23,7 @@ from ..core.engine import get_default_engine
 from ..core.history import History
 from ..core.image import as_mask, as_rgb_image
 from ..graphcut import GraphCutSettings, GraphCutTrace, edge_superpixels
-from .refine import MAX_CUT_PIXELS, Seeds, refine_with_graph_cut
+from .refine import MAX_CUT_PIXELS, Seeds, check_hole_mode, refine_with_graph_cut
 
 MODEL_NAME = "click"
 #: Images up to this size get their superpixels computed once in ``set_image`` (0.86 s at 2 MP);
@@ -34,6 +34,12 @@ SUPERPIXELS_MAX_PIXELS = 2_000_000
 #: gamma 25 beat 50 and 100 on the validation split of the seg/ folders (NoC@85/90 3.08/4.85 -> 2.89/4.61 on its
 #: 425 scored images), never chosen on DAVIS.
 DEFAULT_GRAPH_CUT = GraphCutSettings(pairwise="combined", prior_weight=0.7, gamma=25.0, beta=1.0, max_iterations=2)
+
+#: What the graph cut does with background regions its mask encloses (``pipelines.refine.fill_object_holes``):
+#: "keep" leaves them (a wheel's inside, the gap between legs on a base stay clearable by a background click).
+#: Chosen on the validation split of the seg/ folders: NoC@85/90 2.89/4.61 ("fill") -> 2.77/4.28 ("keep"),
+#: 2.83/4.32 ("network"); never chosen on DAVIS.
+HOLES = "keep"
 
 #: Longest side of the network input, pixels: 256 beat 224 on the validation split of the seg/ folders
 #: (with the focus pass, NoC@90 5.41 -> 5.31 on its 426 images), never chosen on DAVIS.
@@ -153,17 +159,24 @@ class ClickPredictor:
     mirror : bool
         Run each network pass on the crop and its mirror image and average P and B
         (``Engine.infer(mirror=True)``): twice the network time.
+    holes : {"fill", "network", "keep"}
+        Background regions the refined mask encloses: made object (``"fill"``), made object
+        only where the network calls them object (``"network"``: a wheel's inside or the gap
+        between legs the network sees stays open, and a background click there can clear
+        it), or left as they are (``"keep"``; the default, :data:`HOLES`). See
+        ``pipelines.refine.fill_object_holes``.
 
     Raises
     ------
     ValueError
-        ``net_size`` not an int >= 32, ``zoom`` not positive, ``focus`` under 1 (other than None or 0).
+        ``net_size`` not an int >= 32, ``zoom`` not positive, ``focus`` under 1 (other than None or 0),
+        ``holes`` not one of the three.
     """
 
     def __init__(self, engine=None, net_size: int = NET_SIZE, zoom: float = 1.4, refine: bool = True, band: float = 0.04,
                  settings: GraphCutSettings | None = None, click_radius: int = 3, window_margin: float = 0.05,
                  max_cut_pixels: int | None = MAX_CUT_PIXELS, monotone: bool = True, local: bool = False,
-                 focus: float | None = FOCUS_SCALE, mirror: bool = False):
+                 focus: float | None = FOCUS_SCALE, mirror: bool = False, holes: str = HOLES):
         if isinstance(net_size, bool) or int(net_size) != net_size or net_size < 32:
             raise ValueError(f"net_size must be an int >= 32 pixels, got {net_size!r}")
         if not zoom > 0:
@@ -179,6 +192,7 @@ class ClickPredictor:
         self.monotone, self.local = monotone, bool(local)
         self.focus = focus
         self.mirror = mirror
+        self.holes = check_hole_mode(holes)
         self._image = None
         self._superpixels = None
 
@@ -371,7 +385,7 @@ class ClickPredictor:
         refined = refine_with_graph_cut(
             image, p, b, Seeds(pos, neg), self.settings, band_px=max(3.0, self.band * max(p.shape)),
             network_mask=net_region, empty_start="seeds", window_margin=self.window_margin,
-            max_pixels=self.max_cut_pixels, superpixels=self._crop_superpixels(origin, p.shape),
+            max_pixels=self.max_cut_pixels, superpixels=self._crop_superpixels(origin, p.shape), holes=self.holes,
         )
         if refined.trace is None:
             return refined.mask, None, None, 1

@@ -82,6 +82,29 @@ def uncertain_region(probability: np.ndarray, band_px: float | None, low: float 
     return near | ((probability > low) & (probability < high))
 
 
+#: Accepted values of ``holes`` (see :func:`fill_object_holes`).
+HOLE_MODES = ("fill", "network", "keep")
+
+
+def check_hole_mode(holes) -> str:
+    """``holes`` if it is one of :data:`HOLE_MODES`, else ``ValueError`` naming them."""
+    if holes not in HOLE_MODES:
+        raise ValueError(f"holes must be one of {HOLE_MODES}, got {holes!r}")
+    return holes
+
+
+def fill_object_holes(mask: np.ndarray, network: np.ndarray, holes: str = "fill") -> np.ndarray:
+    """``mask`` (H, W) bool with the background regions it encloses filled as ``holes`` says.
+
+    ``"fill"``: every enclosed region becomes object; ``"network"``: only the enclosed pixels
+    that ``network`` ((H, W) bool, the network's object mask) holds; ``"keep"``: none.
+    """
+    if holes == "keep":
+        return mask
+    filled = fill_holes(mask)
+    return filled if holes == "fill" else mask | (filled & network)
+
+
 def refine_with_graph_cut(
     image: np.ndarray,
     probability: np.ndarray,
@@ -96,6 +119,7 @@ def refine_with_graph_cut(
     max_pixels: int | None = MAX_CUT_PIXELS,
     callback=None,
     superpixels: np.ndarray | None = None,
+    holes: str = "fill",
 ) -> Refinement:
     """Refine a network's object probability with the iterated graph cut.
 
@@ -141,6 +165,10 @@ def refine_with_graph_cut(
         Superpixels of ``image`` for the graph cut's superpixel moves (see
         ``graphcut.edge_superpixels``): computed once per image by a caller that refines
         many crops of it, instead of once per cut. Not used at a working resolution.
+    holes : {"fill", "network", "keep"}
+        Background regions the refined mask encloses (:func:`fill_object_holes`): ``"fill"``
+        makes them object; ``"network"`` only their pixels the network calls object (a hole
+        the network sees, such as a wheel's inside, stays open); ``"keep"`` leaves them.
 
     Returns
     -------
@@ -157,11 +185,12 @@ def refine_with_graph_cut(
         raise ValueError("object and background seeds overlap; decide which wins before refining")
     if empty_start not in ("allowed", "seeds"):
         raise ValueError(f"empty_start must be 'allowed' or 'seeds', got {empty_start!r}")
+    check_hole_mode(holes)
     scale = working_scale((0, 0, w, h), max_pixels)
     if scale > 1:
         return _refine_at_working_resolution(
             image, probability, boundary, fg, bg, scale, band_px, network_mask, settings=settings,
-            empty_start=empty_start, window_margin=window_margin, callback=callback,
+            empty_start=empty_start, window_margin=window_margin, callback=callback, holes=holes,
         )
     net = (probability > 0.5 if network_mask is None else network_mask) & ~bg
     notes = ()
@@ -189,7 +218,7 @@ def refine_with_graph_cut(
         return Refinement(start, None, None, notes + (f"graph cut skipped: {exc}",))
     mask = start.copy()
     mask[rows, cols] = trace.final_mask
-    return Refinement(fill_holes(mask), trace, window, notes)
+    return Refinement(fill_object_holes(mask, net | fg, holes), trace, window, notes)
 
 
 def _refine_at_working_resolution(image, probability, boundary, fg, bg, scale, band_px, network_mask, **options):

@@ -200,3 +200,20 @@ def test_bad_net_sizes_raise_before_any_work(engine, net_size):
     with pytest.raises(ValueError, match="net_size"):
         segment_object(image, engine=engine, net_size=net_size)
     assert engine.model(MODEL_NAME).calls == []
+
+
+def test_bad_hole_mode_raises_before_any_work(engine):
+    with pytest.raises(ValueError, match="holes"):
+        segment_object(bright_disc()[0], engine=engine, holes="open")
+    assert engine.model(MODEL_NAME).calls == []
+
+
+@pytest.mark.parametrize("holes, inside_is_object", [(None, False), ("fill", True)])
+def test_a_hole_the_networks_see_stays_open_by_default(engine, holes, inside_is_object):
+    from .test_refine import ring_image
+
+    image, ring = ring_image()
+    result = segment_object(image, box=(20, 10, 80, 70), engine=engine, **({} if holes is None else {"holes": holes}))
+    inside = result.mask[35:46, 45:56]  # well inside the ring's 11 px hole
+    assert result.trace is not None
+    assert inside.all() if inside_is_object else (not inside.any() and iou(result.mask, ring) > 0.95)

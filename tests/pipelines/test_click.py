@@ -321,7 +321,8 @@ def test_feather_fades_only_at_edges_inside_the_image():
 
 @pytest.mark.parametrize("options, name", [({"focus": 0.5}, "focus"), ({"focus": -2}, "focus"),
                                            ({"focus": float("inf")}, "focus"), ({"net_size": 16}, "net_size"),
-                                           ({"net_size": 200.5}, "net_size"), ({"zoom": 0}, "zoom")])
+                                           ({"net_size": 200.5}, "net_size"), ({"zoom": 0}, "zoom"),
+                                           ({"holes": "fil"}, "holes"), ({"holes": None}, "holes")])
 def test_bad_predictor_options_are_refused(engine, options, name):
     with pytest.raises(ValueError, match=name):
         ClickPredictor(engine, **options)
@@ -365,3 +366,18 @@ def test_an_object_click_next_to_a_background_click_takes_effect(predictor):
     assert not second.mask[60, 100]
     third = predictor.predict(clicks + [Click(101, 61)], second.mask)
     assert third.mask[61, 101] and not third.mask[60, 100]  # each keeps its own pixel
+
+
+@pytest.mark.parametrize("holes, inside_is_object", [(None, False), ("fill", True), ("network", False)])
+def test_a_hole_the_network_sees_stays_open_by_default(engine, holes, inside_is_object):
+    """A bright ring around a dark inside (the bright-pixel network sees the hole): hole filling
+    used to make the inside object, where no background click could clear it."""
+    from .test_refine import ring_image
+
+    image, ring = ring_image()
+    p = ClickPredictor(engine, net_size=128, **({} if holes is None else {"holes": holes}))
+    p.set_image(image)
+    r = p.predict([Click(50, 17)])  # on the ring, above the hole
+    inside = r.mask[35:46, 45:56]  # well inside the ring's 11 px hole
+    assert r.refined
+    assert inside.all() if inside_is_object else (not inside.any() and iou(r.mask, ring) > 0.95)

@@ -4,7 +4,9 @@ import pytest
 
 from segwidgets.eval.metrics import iou
 from segwidgets.graphcut import GraphCutSettings
-from segwidgets.pipelines.refine import MAX_CUT_PIXELS, Seeds, refine_with_graph_cut, uncertain_region, working_scale
+from segwidgets.pipelines.refine import (
+    MAX_CUT_PIXELS, Seeds, fill_object_holes, refine_with_graph_cut, uncertain_region, working_scale,
+)
 
 from ..conftest import noisy_disc
 
@@ -99,3 +101,44 @@ def test_large_inputs_are_cut_at_a_working_resolution_close_to_the_full_one():
         assert small.mask[seeds].all() and not small.mask[strip].any()  # full-resolution seeds re-imposed
         assert iou(small.mask, full.mask) >= 0.98
         assert iou(small.mask, disc) >= iou(p > 0.5, disc) + 0.05  # it still corrects the network
+
+
+def test_fill_object_holes_fills_all_only_the_networks_or_none():
+    square = np.zeros((9, 9), bool)
+    square[1:8, 1:8] = True
+    ring = square.copy()
+    ring[3:6, 3:6] = False  # a 3 x 3 hole
+    network = np.zeros_like(ring)
+    network[3, 3:6] = True  # the network calls the hole's top row object
+    np.testing.assert_array_equal(fill_object_holes(ring, network, "fill"), square)
+    np.testing.assert_array_equal(fill_object_holes(ring, network, "network"), ring | network)
+    np.testing.assert_array_equal(fill_object_holes(ring, network, "keep"), ring)
+
+
+def ring_image(noise=6.0, seed=0):
+    """A bright ring (outer radius 25, inner 11) on a dark background that also fills its inside."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[:80, :100]
+    r2 = (yy - 40) ** 2 + (xx - 50) ** 2
+    ring = (r2 <= 25**2) & (r2 > 11**2)
+    image = np.where(ring[..., None], 200.0, 60.0) + rng.normal(0, noise, (80, 100, 3))
+    return np.clip(image, 0, 255).astype(np.uint8), ring
+
+
+@pytest.mark.parametrize("holes, hole_is_object", [("fill", True), ("network", False), ("keep", False)])
+def test_a_hole_the_network_sees_stays_open_unless_holes_are_filled(holes, hole_is_object):
+    image, ring = ring_image()
+    p = np.where(ring, 0.9, 0.1).astype(np.float32)
+    refined = refine_with_graph_cut(image, p, np.zeros_like(p), settings=SETTINGS, band_px=4, holes=holes)
+    inside = np.zeros_like(ring)
+    inside[35:46, 45:56] = True  # well inside the ring's 11 px hole
+    assert refined.trace is not None
+    assert refined.mask[inside].all() if hole_is_object else not refined.mask[inside].any()
+    assert iou(refined.mask, ring) > 0.97 or hole_is_object
+
+
+def test_bad_hole_mode_is_refused():
+    image, ring = ring_image()
+    p = np.where(ring, 0.9, 0.1).astype(np.float32)
+    with pytest.raises(ValueError, match="holes"):
+        refine_with_graph_cut(image, p, np.zeros_like(p), holes="open")
