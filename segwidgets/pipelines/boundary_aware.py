@@ -43,12 +43,12 @@ MODEL_NAME = "objectness"
 #: 256 beat 224 (and 192, 288) on the validation split: mean IoU of the full pipeline 0.8882 -> 0.8931.
 NET_SIZE = 256
 
-#: Graph-cut settings of the joint optimisation (chosen on the validation split).
 #: What the graph cut does with background regions its mask encloses (``pipelines.refine.fill_object_holes``):
 #: "network" fills only where P > 0.5, so holes the networks see stay open. Chosen on the validation split
 #: (mean IoU (b) over 3 datasets x 2 modes 0.8931 -> 0.8968 against filling every hole, no row down).
 HOLES = "network"
 
+#: Graph-cut settings of the joint optimisation (chosen on the validation split).
 DEFAULT_GRAPH_CUT = GraphCutSettings(pairwise="combined", prior_weight=0.7, gamma=10.0, beta=1.0, max_iterations=5)
 
 
