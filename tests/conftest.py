@@ -30,6 +30,16 @@ def noisy_disc(h=80, w=100, radius=22, noise=12.0, seed=0, fg=(190, 70, 60), bg=
     return image, disc
 
 
+def ring_image(noise=6.0, seed=0):
+    """A bright ring (outer radius 25, inner 11) on a dark background that also fills its inside."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[:80, :100]
+    r2 = (yy - 40) ** 2 + (xx - 50) ** 2
+    ring = (r2 <= 25**2) & (r2 > 11**2)
+    image = np.where(ring[..., None], 200.0, 60.0) + rng.normal(0, noise, (80, 100, 3))
+    return np.clip(image, 0, 255).astype(np.uint8), ring
+
+
 def untrained_engine(**modules):
     """A CPU engine whose models ``name=Class`` have random weights (seed 0): real shapes, flow and caching,
     no weight files."""

@@ -436,7 +436,7 @@ def segment_object(
     mask_region, trace, trace_scale = net_region, None, 1
     if refine:
         refined = refine_crop(image, window, p_region, b_region, box, point, band, settings, callback, max_cut_pixels,
-                              holes)
+                              holes=holes)
         mask_region, trace, trace_scale = refined.mask, refined.trace, refined.scale
         notes += refined.notes
     timings["graph_cut"] = time.perf_counter() - t0

@@ -7,6 +7,7 @@ from segwidgets.eval.metrics import iou
 from segwidgets.pipelines import segment_object
 from segwidgets.pipelines.boundary_aware import MODEL_NAME, locate_object
 
+from ..conftest import ring_image
 from .oracle import BrightObjectNet
 
 
@@ -210,8 +211,6 @@ def test_bad_hole_mode_raises_before_any_work(engine):
 
 @pytest.mark.parametrize("holes, inside_is_object", [(None, False), ("fill", True)])
 def test_a_hole_the_networks_see_stays_open_by_default(engine, holes, inside_is_object):
-    from .test_refine import ring_image
-
     image, ring = ring_image()
     result = segment_object(image, box=(20, 10, 80, 70), engine=engine, **({} if holes is None else {"holes": holes}))
     inside = result.mask[35:46, 45:56]  # well inside the ring's 11 px hole

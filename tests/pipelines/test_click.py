@@ -8,6 +8,7 @@ from segwidgets.eval.metrics import iou
 from segwidgets.pipelines.click import (MODEL_NAME, ClickController, ClickPredictor, click_disc_radii,
                                        merge_local_change)
 
+from ..conftest import ring_image
 from .oracle import BrightClickNet, FailingNet
 from .test_boundary_aware import bright_disc
 
@@ -372,8 +373,6 @@ def test_an_object_click_next_to_a_background_click_takes_effect(predictor):
 def test_a_hole_the_network_sees_stays_open_by_default(engine, holes, inside_is_object):
     """A bright ring around a dark inside (the bright-pixel network sees the hole): hole filling
     used to make the inside object, where no background click could clear it."""
-    from .test_refine import ring_image
-
     image, ring = ring_image()
     p = ClickPredictor(engine, net_size=128, **({} if holes is None else {"holes": holes}))
     p.set_image(image)

@@ -8,7 +8,7 @@ from segwidgets.pipelines.refine import (
     MAX_CUT_PIXELS, Seeds, fill_object_holes, refine_with_graph_cut, uncertain_region, working_scale,
 )
 
-from ..conftest import noisy_disc
+from ..conftest import noisy_disc, ring_image
 
 SETTINGS = GraphCutSettings(pairwise="combined", prior_weight=0.5, gamma=10.0, max_iterations=5)
 
@@ -113,16 +113,6 @@ def test_fill_object_holes_fills_all_only_the_networks_or_none():
     np.testing.assert_array_equal(fill_object_holes(ring, network, "fill"), square)
     np.testing.assert_array_equal(fill_object_holes(ring, network, "network"), ring | network)
     np.testing.assert_array_equal(fill_object_holes(ring, network, "keep"), ring)
-
-
-def ring_image(noise=6.0, seed=0):
-    """A bright ring (outer radius 25, inner 11) on a dark background that also fills its inside."""
-    rng = np.random.default_rng(seed)
-    yy, xx = np.mgrid[:80, :100]
-    r2 = (yy - 40) ** 2 + (xx - 50) ** 2
-    ring = (r2 <= 25**2) & (r2 > 11**2)
-    image = np.where(ring[..., None], 200.0, 60.0) + rng.normal(0, noise, (80, 100, 3))
-    return np.clip(image, 0, 255).astype(np.uint8), ring
 
 
 @pytest.mark.parametrize("holes, hole_is_object", [("fill", True), ("network", False), ("keep", False)])
