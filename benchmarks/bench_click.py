@@ -61,6 +61,7 @@ def main(argv=None):
     pairs = list_pairs(args.data / "images", args.data / "masks", limit=args.limit or 10)
     engine = Engine(args.device, cpu_threads=args.threads)
     variants = {FULL: ClickPredictor(engine, refine=True),
+                "ours: network + graph cut, no detail pass": ClickPredictor(engine, refine=True, detail=None),
                 "ours: network + graph cut, no focus pass": ClickPredictor(engine, refine=True, focus=None),
                 "ours: network alone": ClickPredictor(engine, refine=False)}
     times = {name: [] for name in variants}

@@ -1,10 +1,12 @@
 import numpy as np
 import pytest
 import torch
+from scipy import ndimage
 
 from segwidgets.core.clicks import Click
 from segwidgets.core.engine import Engine
 from segwidgets.eval.metrics import iou
+from segwidgets.pipelines import click as click_module
 from segwidgets.pipelines.click import (MODEL_NAME, ClickController, ClickPredictor, click_disc_radii,
                                        merge_local_change)
 
@@ -244,7 +246,6 @@ def test_zoom_box_follows_the_clicked_part(predictor):
 def test_set_image_computes_superpixels_once_and_clicks_crop_them(predictor, monkeypatch):
     from segwidgets.graphcut import edge_superpixels
     from segwidgets.graphcut.solver import _dense_ids
-    from segwidgets.pipelines import click as click_module
 
     np.testing.assert_array_equal(predictor._superpixels, edge_superpixels(predictor.image))
     calls = []
@@ -310,6 +311,48 @@ def test_focus_window_is_skipped_when_it_would_not_be_smaller(predictor):
     assert fx0 < 115 < fx1 and fy0 < 60 < fy1
 
 
+def test_detail_pass_sharpens_the_edge_with_tiles_along_it(engine, net):
+    image, disc = bright_disc()
+    coarse = ClickPredictor(engine, net_size=48, refine=False, focus=None, detail=None)
+    coarse.set_image(image)
+    before = coarse.predict([Click(80, 60)])
+    detailed = ClickPredictor(engine, net_size=48, refine=False, focus=None, detail=1.0)
+    detailed.set_image(image)
+    calls = len(net.inputs)
+    after = detailed.predict([Click(80, 60)])
+    tiles = after.detail_windows
+    assert before.detail_windows == () and 0 < len(tiles) <= click_module.DETAIL_MAX_TILES
+    assert len(net.inputs) == calls + 1 + len(tiles)  # the zoom pass, then one pass per tile
+    edge = disc ^ ndimage.binary_erosion(disc)
+    for tile in tiles:
+        x0, y0, x1, y1 = tile.region
+        assert max(x1 - x0, y1 - y0) <= 48, "tiles are detail x net_size image pixels: no down-sampling"
+        assert edge[y0:y1, x0:x1].any(), "every tile holds part of the mask's edge"
+    # The 160 px crop shrunk 3.3x into 48 px blurs the disc's edge; the tiles see it at full resolution.
+    assert iou(after.net_mask, disc) > iou(before.net_mask, disc) + 0.02
+    assert iou(after.net_mask, disc) > 0.97
+
+
+def test_detail_pass_is_on_by_default_at_the_image_resolution(engine):
+    assert ClickPredictor(engine).detail == click_module.DETAIL_SCALE == 1.0
+
+
+def test_detail_pass_is_skipped_when_tiles_would_not_be_finer(engine, net):
+    p = ClickPredictor(engine, net_size=32, refine=False, focus=None, detail=4.0)  # 128 px tiles, 160 px crop
+    p.set_image(bright_disc()[0])
+    r = p.predict([Click(80, 60)])
+    assert r.detail_windows == () and len(net.inputs) == 1
+
+
+def test_detail_pass_is_skipped_on_crops_too_wide_for_its_tiles(engine, net, monkeypatch):
+    monkeypatch.setattr(click_module, "DETAIL_MAX_GAIN", 4.0)
+    p = ClickPredictor(engine, net_size=32, refine=False, focus=None, detail=1.0)
+    p.set_image(bright_disc(h=240, w=320, centre=(160, 120), radius=60)[0])  # 320 px crop, 32 px tiles
+    assert p.predict([Click(160, 120)]).detail_windows == () and len(net.inputs) == 1
+    monkeypatch.setattr(click_module, "DETAIL_MAX_GAIN", 10.0)
+    assert p.predict([Click(160, 120)]).detail_windows != ()
+
+
 def test_feather_fades_only_at_edges_inside_the_image():
     from segwidgets.pipelines.click import _feather
 
@@ -323,7 +366,8 @@ def test_feather_fades_only_at_edges_inside_the_image():
 @pytest.mark.parametrize("options, name", [({"focus": 0.5}, "focus"), ({"focus": -2}, "focus"),
                                            ({"focus": float("inf")}, "focus"), ({"net_size": 16}, "net_size"),
                                            ({"net_size": 200.5}, "net_size"), ({"zoom": 0}, "zoom"),
-                                           ({"holes": "fil"}, "holes"), ({"holes": None}, "holes")])
+                                           ({"holes": "fil"}, "holes"), ({"holes": None}, "holes"),
+                                           ({"detail": -1}, "detail"), ({"detail": float("inf")}, "detail")])
 def test_bad_predictor_options_are_refused(engine, options, name):
     with pytest.raises(ValueError, match=name):
         ClickPredictor(engine, **options)
