@@ -333,6 +333,18 @@ def test_detail_pass_sharpens_the_edge_with_tiles_along_it(engine, net):
     assert iou(after.net_mask, disc) > 0.97
 
 
+def test_focus_pass_is_skipped_where_the_detail_pass_ran(engine, net):
+    image, disc = bright_disc()
+    p = ClickPredictor(engine, net_size=48, refine=False, detail=1.0)
+    p.set_image(image)
+    first = p.predict([Click(80, 60)])
+    calls = len(net.inputs)
+    second = p.predict([Click(80, 60), Click(100, 60, False)], first.mask)
+    assert second.detail_windows and second.focus_window is None
+    assert len(net.inputs) == calls + 1 + len(second.detail_windows)  # the zoom pass and the tiles only
+    assert not second.mask[60, 100]
+
+
 def test_detail_pass_is_on_by_default_at_the_image_resolution(engine):
     assert ClickPredictor(engine).detail == click_module.DETAIL_SCALE == 1.0
 
