@@ -301,10 +301,7 @@ class ClickPredictor:
         previous = None if previous_mask is None else as_mask(previous_mask, (h, w), "previous_mask")
         window = self.zoom_window(clicks, previous)
         # Each click marks its pixel: the planes are centred on that pixel's centre.
-        maps = self.engine.infer(
-            MODEL_NAME, image, window, mirror=self.mirror, positive_clicks=[c.centre for c in clicks if c.positive],
-            negative_clicks=[c.centre for c in clicks if not c.positive], previous_mask=previous,
-        )
+        maps = self._infer(image, window, clicks, previous)
         x0, y0, x1, y1 = window.region
         p, b = window.to_frame_map(maps["probability"]), window.to_frame_map(maps["boundary"])
         detail_windows = self._detail_pass(image, clicks, window, p, b) if self.detail else ()
@@ -332,6 +329,14 @@ class ClickPredictor:
             clicks=clicks, trace=trace, trace_box=trace_box, refined=trace is not None,
             timings={"network": t_net, "graph_cut": t_cut, "total": time.perf_counter() - t_start},
             trace_scale=trace_scale, focus_window=focus_window, detail_windows=detail_windows,
+        )
+
+    def _infer(self, image, crop: CropWindow, clicks, previous_mask) -> dict[str, np.ndarray]:
+        """The network's P and B on ``crop`` for ``clicks``, with ``previous_mask`` ((H, W) bool or None)
+        as its previous-mask plane: the zoom, focus and detail passes all run through here."""
+        return self.engine.infer(
+            MODEL_NAME, image, crop, mirror=self.mirror, positive_clicks=[c.centre for c in clicks if c.positive],
+            negative_clicks=[c.centre for c in clicks if not c.positive], previous_mask=previous_mask,
         )
 
     def focus_window(self, clicks, previous: np.ndarray, window: CropWindow, p: np.ndarray) -> CropWindow | None:
@@ -370,10 +375,7 @@ class ClickPredictor:
         focus = self.focus_window(clicks, previous, window, p)
         if focus is None:
             return None
-        maps = self.engine.infer(
-            MODEL_NAME, image, focus, mirror=self.mirror, positive_clicks=[c.centre for c in clicks if c.positive],
-            negative_clicks=[c.centre for c in clicks if not c.positive], previous_mask=window.paste(p > 0.5),
-        )
+        maps = self._infer(image, focus, clicks, window.paste(p > 0.5))
         wx0, wy0, wx1, wy1 = window.region
         fx0, fy0, fx1, fy1 = focus.region
         ix0, iy0, ix1, iy1 = max(wx0, fx0), max(wy0, fy0), min(wx1, fx1), min(wy1, fy1)
@@ -424,15 +426,12 @@ class ClickPredictor:
         tiles = self.detail_windows(window, p)
         if not tiles:
             return ()
-        wx0, wy0, wx1, wy1 = window.region
+        wx0, wy0 = window.region[:2]
         previous = window.paste(p > 0.5)
         total_weight = np.zeros(p.shape, np.float32)
         sums = {"probability": np.zeros(p.shape, np.float32), "boundary": np.zeros(p.shape, np.float32)}
         for tile in tiles:
-            maps = self.engine.infer(
-                MODEL_NAME, image, tile, mirror=self.mirror, positive_clicks=[c.centre for c in clicks if c.positive],
-                negative_clicks=[c.centre for c in clicks if not c.positive], previous_mask=previous,
-            )
+            maps = self._infer(image, tile, clicks, previous)
             tx0, ty0, tx1, ty1 = tile.region
             weight = _feather((ty1 - ty0, tx1 - tx0), FOCUS_FEATHER, tile.region, image.shape[:2])
             inner = slice(ty0 - wy0, ty1 - wy0), slice(tx0 - wx0, tx1 - wx0)
