@@ -9,9 +9,11 @@ real mouse clicks (Playwright) on the canvases. The clicks on the segmenter foll
 negative on false object), so each click changes the mask.
 
 Measured in the browser: from the ``mousedown`` event to the first animation frame whose canvas
-pixels changed outside the click's marker (the click dot drawn at once is not the overlay). Measured
-in the kernel, for the same click: from the event's arrival to the end of the widget's draw calls
-(split into the coalescing wait, the prediction, and drawing + sending), and the peer's handler.
+pixels changed outside the click's marker (the click dot drawn at once is not the overlay): the
+widget's quick answer (``ClickSegmenter(quick_first=True)``, the default). Measured in the kernel,
+for the same click: from the event's arrival to the end of the widget's draw calls (split into the
+coalescing wait, the prediction, and drawing + sending), then to the end of the detail step that
+draws the detailed answer (on clicks where the detail pass runs), and the peer's handler.
 Target: median click -> overlay under 300 ms on this CPU.
 
     python benchmarks/bench_browser.py [--data DIR] [--limit N] [--json PATH] [--image NAME] [--megapixels MP]
@@ -30,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 from _common import SHARED_DATA, load_resized, parser, print_table, write_json  # noqa: E402
 
 from segwidgets.data import list_pairs  # noqa: E402
-from tests.e2e._lab import CanvasBox, LabSession, missing  # noqa: E402
+from tests.e2e._lab import CanvasBox, LabSession, missing, wait_until  # noqa: E402
 
 TARGET_S = 0.300
 #: Canvas pixels around a click that the browser timing ignores (the click marker: radius 5 + outline).
@@ -71,6 +73,18 @@ def _timed_step():
                          "graph_cut": timings.get("graph_cut", float("nan")), "draw": end - start - predict})
 
 seg._deferred_step = _timed_step
+detail_times = []
+_detail = seg._detail_step
+
+def _timed_detail_step():
+    start = time.perf_counter()
+    before = seg.result
+    _detail()
+    end = time.perf_counter()
+    if seg.result is not before:  # the detailed answer replaced the quick one
+        detail_times.append({"total": end - _arrival["t"], "predict": seg.result.timings["total"]})
+
+seg._detail_step = _timed_detail_step
 
 peer = ipycanvas.Canvas(width=seg.canvas.display_size[1], height=seg.canvas.display_size[0])
 peer.layout.width, peer.layout.height = f"{peer.width}px", f"{peer.height}px"
@@ -152,6 +166,8 @@ def timed_click(lab, nb, selector, at, x, y, positive, timeout_s, watched=True):
     lab.page.mouse.click(*point, button="left" if positive else "right")
     lab.page.wait_for_function("window.__bench.done", timeout=(timeout_s + 10) * 1000, polling=50)
     nb.wait_idle(timeout_s)
+    if watched:  # the detailed answer is drawn too before the next click is chosen
+        wait_until(lambda: not nb.kernel_value("seg.controller.detail_pending"), timeout_s, "the detail step")
     latency = lab.page.evaluate("window.__bench.latency")
     return None if latency is None else latency / 1000
 
@@ -204,7 +220,7 @@ def main(argv=None):
             timed_click(lab, nb, '[data-bench="seg"]', seg_at, *nb.kernel_value("next_point()"),
                         args.timeout)
             timed_click(lab, nb, '[data-bench="peer"]', peer_at, 20, 200, True, args.timeout, watched=False)
-            nb.kernel("seg.reset(); kernel_times.clear(); peer_times.clear()")
+            nb.kernel("seg.reset(); kernel_times.clear(); detail_times.clear(); peer_times.clear()")
             nb.wait_idle()
             for i in range(args.limit):
                 x, y, positive = nb.kernel_value("next_point()")
@@ -213,6 +229,7 @@ def main(argv=None):
                                                 60 + (i % 5) * 100, 100 + (i % 3) * 100, True, args.timeout,
                                                 watched=False))
             kernel = nb.kernel_value("kernel_times")
+            detail = nb.kernel_value("detail_times")
             peer_kernel = nb.kernel_value("peer_times")
             clicks = nb.kernel_value("[(c.x, c.y, c.positive) for c in seg.clicks]")
             if args.screenshot is not None:
@@ -235,6 +252,8 @@ def main(argv=None):
     add("    network", "ours_kernel_network", [k["network"] for k in kernel])
     add("    graph cut", "ours_kernel_graph_cut", [k["graph_cut"] for k in kernel])
     add("  of it: drawing + sending", "ours_kernel_draw", [k["draw"] for k in kernel])
+    add("ours: kernel, event -> detailed answer sent", "ours_kernel_detailed", [k["total"] for k in detail])
+    add("  of it: the detailed prediction", "ours_kernel_detail_predict", [k["predict"] for k in detail])
     add("peer: ipycanvas fill_rect, browser", "peer_browser", peer_browser)
     add("peer: kernel handler", "peer_kernel", peer_kernel)
     figures["ratio_ours_to_peer"] = figures["ours_browser"]["median_s"] / figures["peer_browser"]["median_s"]

@@ -59,6 +59,12 @@ class History(Generic[T]):
             del self._states[: len(self._states) - self.limit]
         return state
 
+    def replace(self, state: T) -> T:
+        """Put ``state`` in place of the current one (a finished version of the same edit): no new
+        undo step, the redo branch kept. Returns ``state``."""
+        self._states[-1] = state
+        return state
+
     def undo(self) -> T:
         """Step back; returns the new current state. ``RuntimeError`` when there is nothing to undo."""
         if not self.can_undo:

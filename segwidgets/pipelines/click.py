@@ -11,6 +11,7 @@ The refinement is the shared ``pipelines.refine.refine_with_graph_cut``.
 """
 from __future__ import annotations
 
+import hashlib
 import time
 from dataclasses import dataclass, field
 
@@ -108,6 +109,9 @@ class ClickResult:
         The focus pass's crop (see ``ClickPredictor.focus``); None when there was none.
     detail_windows : tuple of CropWindow
         The detail pass's tiles (see ``ClickPredictor.detail``); empty when there were none.
+    detail_pending : bool
+        A ``quick`` prediction skipped a detail pass that would have run: predicting the same
+        clicks again without ``quick`` gives the detailed mask (``ClickController.refine_detail``).
     """
 
     mask: np.ndarray
@@ -125,6 +129,7 @@ class ClickResult:
     trace_scale: int = 1
     focus_window: CropWindow | None = field(default=None, repr=False)
     detail_windows: tuple[CropWindow, ...] = field(default=(), repr=False)
+    detail_pending: bool = False
 
 
 class ClickPredictor:
@@ -229,6 +234,7 @@ class ClickPredictor:
         self.holes = check_hole_mode(holes)
         self._image = None
         self._superpixels = None
+        self._zoom_cache = None  # (key, maps) of the last zoom pass
 
     @property
     def image(self) -> np.ndarray | None:
@@ -244,6 +250,7 @@ class ClickPredictor:
         image = as_rgb_image(image)
         self.engine.model(MODEL_NAME)  # load (and check) the weights now, not at the first click
         self._image = image
+        self._zoom_cache = None
         h, w = image.shape[:2]
         self._superpixels = edge_superpixels(image) if self.refine and h * w <= SUPERPIXELS_MAX_PIXELS else None
 
@@ -269,7 +276,7 @@ class ClickPredictor:
             box = square_box(box, 64 / side)
         return CropWindow.fit(box, (h, w), self.net_size)
 
-    def predict(self, clicks, previous_mask=None) -> ClickResult:
+    def predict(self, clicks, previous_mask=None, *, quick: bool = False) -> ClickResult:
         """Mask for ``clicks`` (sequence of :class:`Click`), correcting ``previous_mask``.
 
         Parameters
@@ -278,6 +285,11 @@ class ClickPredictor:
             All clicks so far, in order, in image pixels.
         previous_mask : (H, W) bool, optional
             The mask the last click produced (None for the first click).
+        quick : bool
+            Skip the detail pass (the focus pass runs instead, as with ``detail=None``) and
+            say so in ``result.detail_pending`` when it would have run: a first answer to
+            show at once. The zoom pass's maps are kept, so predicting the same clicks and
+            previous mask again without ``quick`` (the detailed answer) runs only the tiles.
 
         Raises
         ------
@@ -300,11 +312,14 @@ class ClickPredictor:
             c.check_inside(image.shape)
         previous = None if previous_mask is None else as_mask(previous_mask, (h, w), "previous_mask")
         window = self.zoom_window(clicks, previous)
-        # Each click marks its pixel: the planes are centred on that pixel's centre.
-        maps = self._infer(image, window, clicks, previous)
+        maps = self._zoom_maps(image, window, clicks, previous)
         x0, y0, x1, y1 = window.region
         p, b = window.to_frame_map(maps["probability"]), window.to_frame_map(maps["boundary"])
-        detail_windows = self._detail_pass(image, clicks, window, p, b) if self.detail else ()
+        detail_windows, detail_pending = (), False
+        if self.detail and quick:
+            detail_pending = bool(self.detail_windows(window, p))
+        elif self.detail:
+            detail_windows = self._detail_pass(image, clicks, window, p, b)
         focus_window = None
         if self.focus and previous is not None and previous.any() and not detail_windows:
             focus_window = self._focus_pass(image, clicks, previous, window, p, b)
@@ -329,7 +344,20 @@ class ClickPredictor:
             clicks=clicks, trace=trace, trace_box=trace_box, refined=trace is not None,
             timings={"network": t_net, "graph_cut": t_cut, "total": time.perf_counter() - t_start},
             trace_scale=trace_scale, focus_window=focus_window, detail_windows=detail_windows,
+            detail_pending=detail_pending,
         )
+
+    def _zoom_maps(self, image, window: CropWindow, clicks, previous) -> dict[str, np.ndarray]:
+        """The zoom pass's P and B (network resolution); the last answer is kept and reused for the
+        same network, crop, clicks and previous mask (a ``quick`` prediction followed by the detailed one)."""
+        key = (id(self.engine.model(MODEL_NAME)), self.mirror, window.box, window.size, clicks,
+               None if previous is None else hashlib.blake2b(np.packbits(previous)).digest())
+        if self._zoom_cache is not None and self._zoom_cache[0] == key:
+            return self._zoom_cache[1]
+        # Each click marks its pixel: the planes are centred on that pixel's centre.
+        maps = self._infer(image, window, clicks, previous)
+        self._zoom_cache = (key, maps)
+        return maps
 
     def _infer(self, image, crop: CropWindow, clicks, previous_mask) -> dict[str, np.ndarray]:
         """The network's P and B on ``crop`` for ``clicks``, with ``previous_mask`` ((H, W) bool or None)
@@ -589,6 +617,7 @@ class ClickController:
     def __init__(self, predictor: ClickPredictor, history_limit: int | None = None):
         self.predictor = predictor
         self.history: History[ClickState] = History(ClickState(()), limit=history_limit)
+        self._quick = None  # (state, previous mask) of the last quick prediction still to be detailed
 
     @property
     def state(self) -> ClickState:
@@ -613,16 +642,39 @@ class ClickController:
         """One more click, (x, y) in image pixels: one prediction, one undo step."""
         return self.add_clicks([Click(float(x), float(y), bool(positive))])
 
-    def add_clicks(self, clicks) -> ClickResult:
+    def add_clicks(self, clicks, quick: bool = False) -> ClickResult:
         """Several new :class:`Click` objects (e.g. made while a prediction ran) applied
         together: one prediction for all of them, one undo step. Nothing changes on error
-        (a click outside the image, an empty list, a failing prediction)."""
+        (a click outside the image, an empty list, a failing prediction).
+
+        ``quick=True``: the predictor's quick answer (``ClickPredictor.predict(quick=True)``);
+        when ``result.detail_pending``, :meth:`refine_detail` later swaps in the detailed one.
+        """
         new = _checked_clicks(clicks, self.predictor.image.shape)
         if not new:
             raise ValueError("add_clicks() needs at least one click")
         clicks = self.clicks + new
-        result = self.predictor.predict(clicks, self.state.mask)  # may raise: state untouched
-        self.history.push(ClickState(clicks, result.mask, result))
+        previous = self.state.mask
+        result = self.predictor.predict(clicks, previous, quick=quick)  # may raise: state untouched
+        state = self.history.push(ClickState(clicks, result.mask, result))
+        self._quick = (state, previous) if result.detail_pending else None
+        return result
+
+    @property
+    def detail_pending(self) -> bool:
+        """The current state is a quick answer whose detailed one :meth:`refine_detail` can compute."""
+        return self._quick is not None and self._quick[0] is self.state
+
+    def refine_detail(self) -> ClickResult | None:
+        """Replace the current quick answer (see :meth:`add_clicks`) by the detailed one, in the same
+        undo step. None, and nothing changes, when there is none to refine (already detailed, or
+        another click, undo or reset came first). On error the quick answer stays."""
+        if not self.detail_pending:
+            return None
+        state, previous = self._quick
+        result = self.predictor.predict(state.clicks, previous)  # may raise: the quick answer stays
+        self.history.replace(ClickState(state.clicks, result.mask, result))
+        self._quick = None
         return result
 
     @property

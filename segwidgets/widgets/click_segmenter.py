@@ -7,7 +7,8 @@ undo stack); this module only draws and routes events, on ``base.ImageView``.
 Clicks made while a prediction runs are never queued silently: each is drawn
 at once and the status line says "working...". All clicks waiting when the
 next prediction starts run together in that one prediction and become one undo
-step (see :class:`ClickSegmenter`).
+step (see :class:`ClickSegmenter`). A canvas click first shows the predictor's
+quick answer and then, in a second deferred step, the detailed one.
 """
 from __future__ import annotations
 
@@ -44,6 +45,11 @@ class ClickSegmenter(ImageView):
     run; reset and load drop them. :meth:`add_click` (from code) predicts at once, together with
     any waiting clicks.
 
+    Two steps per canvas click (``quick_first=True``): the quick answer (no detail pass,
+    ``ClickPredictor.predict(quick=True)``) is drawn first, and the detailed one replaces it in
+    a second deferred step, in the same undo step; clicks made before that step runs skip it
+    (they start from the quick mask). :meth:`add_click` always gives the detailed answer.
+
     Parameters
     ----------
     image : (H, W, 3) uint8 RGB array, PIL image or path.
@@ -57,6 +63,8 @@ class ClickSegmenter(ImageView):
         ``defer(step)`` arranges for ``step()`` to run later; default the canvas'
         ``after_events``: in a kernel, once the events already waiting have been handled;
         elsewhere at once.
+    quick_first : bool
+        Show each canvas click's quick answer before the detailed one (see above).
 
     Attributes
     ----------
@@ -77,7 +85,7 @@ class ClickSegmenter(ImageView):
     result = traitlets.Any(allow_none=True)
 
     def __init__(self, image, engine=None, predictor: ClickPredictor | None = None, max_display_size: int = 1024,
-                 defer=None):
+                 defer=None, quick_first: bool = True):
         self.undo_button = widgets.Button(description="undo", icon="undo", layout={"width": "80px"})
         self.redo_button = widgets.Button(description="redo", icon="repeat", layout={"width": "80px"})
         self.reset_button = widgets.Button(description="reset", icon="trash", layout={"width": "80px"})
@@ -89,6 +97,7 @@ class ClickSegmenter(ImageView):
         self.pending: tuple[Click, ...] = ()
         self._defer = defer or self.canvas.after_events
         self._step_due = False  # a deferred step is on its way
+        self.quick_first = quick_first
         self.undo_button.on_click(lambda _: self.undo())
         self.redo_button.on_click(lambda _: self.redo())
         self.reset_button.on_click(lambda _: self.reset())
@@ -104,7 +113,7 @@ class ClickSegmenter(ImageView):
         line; the previous mask and clicks are kept.
         """
         if self._queue(x, y, positive):
-            self._predict_pending()
+            self._predict_pending(quick=False)
 
     def undo(self) -> None:
         """Remove the newest waiting click, or go back one step."""
@@ -184,25 +193,41 @@ class ClickSegmenter(ImageView):
 
     def _deferred_step(self) -> None:
         self._step_due = False
-        self._predict_pending()
+        self._predict_pending(quick=self.quick_first)
 
-    def _predict_pending(self) -> None:
+    def _predict_pending(self, quick: bool) -> None:
         """One prediction for the clicks so far plus every pending click, pushed as one undo step;
-        on failure the pending clicks are dropped and the previous state kept."""
+        on failure the pending clicks are dropped and the previous state kept. A quick answer
+        that left the detail pass out schedules :meth:`_detail_step`."""
         batch, self.pending = self.pending, ()
         if not batch:
             return  # undone, reset or already run by add_click
-        if not self.attempt(f"{len(batch)} click(s) as one prediction", lambda: self.controller.add_clicks(batch)):
+        action = lambda: self.controller.add_clicks(batch, quick=quick)  # noqa: E731
+        if not self.attempt(f"{len(batch)} click(s) as one prediction", action):
             self.draw_marks()  # the dropped clicks' dots go
             self._enable_buttons()
             return
         self._sync()
+        detail_due = self.controller.detail_pending
+        self.show_status(self._timing_note() + ("; adding detail..." if detail_due else "")
+                         + (f"; the last {len(batch)} clicks ran as one prediction (one undo step)"
+                            if len(batch) > 1 else ""))
+        if detail_due:
+            self._defer(self._detail_step)
+
+    def _detail_step(self) -> None:
+        """The detailed answer in place of the quick one, unless new clicks are waiting (they run
+        from the quick mask) or the state moved on (``ClickController.refine_detail`` then does nothing)."""
+        if self.pending or not self.controller.detail_pending:
+            return
+        if self.attempt("detail pass", self.controller.refine_detail):
+            self._sync()
+            self.show_status(self._timing_note() + f"; with detail ({len(self.result.detail_windows)} tiles)")
+
+    def _timing_note(self) -> str:
         t = self.result.timings
-        self.show_status(
-            f"{len(self.clicks)} click(s); {self.mask.sum()} px; {1000 * t['total']:.0f} ms "
-            f"(network {1000 * t['network']:.0f} ms, graph cut {1000 * t['graph_cut']:.0f} ms)"
-            + (f"; the last {len(batch)} clicks ran as one prediction (one undo step)" if len(batch) > 1 else "")
-        )
+        return (f"{len(self.clicks)} click(s); {self.mask.sum()} px; {1000 * t['total']:.0f} ms "
+                f"(network {1000 * t['network']:.0f} ms, graph cut {1000 * t['graph_cut']:.0f} ms)")
 
     def _edit(self, action, verb: str) -> None:
         if self.attempt(verb, action):

@@ -92,7 +92,9 @@ def drive_iteration_slider(lab, nb, shot):
 def drive_click_segmenter(lab, nb, shot):
     """From no clicks: a left click on the astronaut makes a mask, a second one on the helmet outside it
     adds that, Ctrl+Z restores the first mask, and a right click inside the mask makes that pixel background."""
-    state = "[int(seg.mask.sum()), [(c.x, c.y, c.positive) for c in seg.clicks], len(seg.pending)]"
+    # the third entry: clicks waiting, plus one while the quick answer waits for the detailed one
+    state = ("[int(seg.mask.sum()), [(c.x, c.y, c.positive) for c in seg.clicks], "
+             "len(seg.pending) + seg.controller.detail_pending]")
     nb.kernel("seg.reset()")
     assert nb.kernel_value(state) == [0, [], 0]
     output = nb.output("seg = ClickSegmenter(image)")

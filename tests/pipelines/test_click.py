@@ -115,7 +115,7 @@ def test_controller_add_clicks_is_one_prediction_and_one_undo_step(predictor):
     one = c.mask.copy()
     calls = []
     predict = predictor.predict
-    predictor.predict = lambda clicks, previous=None: calls.append(len(clicks)) or predict(clicks, previous)
+    predictor.predict = lambda clicks, previous=None, **kw: calls.append(len(clicks)) or predict(clicks, previous, **kw)
     result = c.add_clicks([Click(100, 60, positive=False), Click(70, 60)])
     assert calls == [3] and c.clicks[1:] == (Click(100, 60, False), Click(70, 60)) and np.array_equal(c.mask, result.mask)
     same = ClickController(predictor)  # the same clicks one at a time end on the same clicks
@@ -343,6 +343,62 @@ def test_focus_pass_is_skipped_where_the_detail_pass_ran(engine, net):
     assert second.detail_windows and second.focus_window is None
     assert len(net.inputs) == calls + 1 + len(second.detail_windows)  # the zoom pass and the tiles only
     assert not second.mask[60, 100]
+
+
+def detail_predictor(engine, **options):
+    """On the 160 px disc image at 48 px: the first click's detail pass runs (the crop is 3.3 tiles wide)."""
+    p = ClickPredictor(engine, net_size=48, **{"refine": False, "focus": None, "detail": 1.0, **options})
+    p.set_image(bright_disc()[0])
+    return p
+
+
+def test_a_quick_prediction_leaves_the_detail_pass_for_later(engine, net):
+    p = detail_predictor(engine)
+    quick = p.predict([Click(80, 60)], quick=True)
+    assert quick.detail_pending and quick.detail_windows == () and len(net.inputs) == 1
+    without = detail_predictor(engine, detail=None).predict([Click(80, 60)])
+    assert np.array_equal(quick.mask, without.mask) and not without.detail_pending
+    calls = len(net.inputs)
+    full = p.predict([Click(80, 60)])  # the same clicks again: the detailed answer
+    assert full.detail_windows and not full.detail_pending
+    assert len(net.inputs) == calls + len(full.detail_windows)  # the zoom pass is reused: only the tiles run
+    fresh = detail_predictor(engine).predict([Click(80, 60)])
+    np.testing.assert_array_equal(full.probability, fresh.probability)
+    assert np.array_equal(full.mask, fresh.mask) and not np.array_equal(full.mask, quick.mask)
+    calls = len(net.inputs)
+    p.predict([Click(80, 60)], previous_mask=full.mask)  # another previous mask: the zoom pass runs again
+    assert len(net.inputs) > calls + 1
+
+
+def test_a_quick_answer_is_final_where_the_detail_pass_would_not_run(predictor):
+    result = predictor.predict([Click(80, 60)], quick=True)  # 160 px crop at 128 px: no finer tiles
+    assert not result.detail_pending and result.detail_windows == ()
+
+
+def test_controller_swaps_a_quick_answer_for_the_detailed_one_in_place(engine, net):
+    c = ClickController(detail_predictor(engine, refine=True))
+    quick = c.add_clicks([Click(80, 60)], quick=True)
+    assert quick.detail_pending and c.detail_pending and len(c.history) == 2
+    detailed = c.refine_detail()
+    assert detailed.detail_windows and c.result is detailed and len(c.history) == 2  # same undo step
+    assert not c.detail_pending and c.refine_detail() is None
+    twin = ClickController(detail_predictor(engine, refine=True))
+    twin.add_click(80, 60)
+    assert np.array_equal(twin.mask, c.mask)
+    # a later click (or undo, reset) before the detailed answer: nothing is refined any more
+    c.add_clicks([Click(70, 60)], quick=True)
+    assert c.detail_pending
+    c.add_click(60, 60)
+    assert not c.detail_pending and c.refine_detail() is None
+    c.undo()
+    assert c.refine_detail() is None and len(c.clicks) == 2
+    # a failing detail pass keeps the quick answer
+    c.reset()
+    quick = c.add_clicks([Click(80, 60)], quick=True)
+    c.predictor.engine.set_model(MODEL_NAME, FailingNet())
+    with pytest.raises(RuntimeError, match="model exploded"):
+        c.refine_detail()
+    assert c.result is quick and c.detail_pending
 
 
 def test_detail_pass_is_on_by_default_at_the_image_resolution(engine):

@@ -131,7 +131,8 @@ def busy(engine):
     seg = ClickSegmenter(bright_disc()[0], predictor=ClickPredictor(engine, net_size=128), defer=steps.append)
     predictor, calls = seg.controller.predictor, []
     predict = predictor.predict
-    predictor.predict = lambda clicks, previous=None: calls.append(tuple(clicks)) or predict(clicks, previous)
+    predictor.predict = lambda clicks, previous=None, **kw: calls.append(tuple(clicks)) or predict(clicks, previous,
+                                                                                                   **kw)
     seg.drawn = []
     draw_points = seg.canvas.draw_points
     seg.canvas.draw_points = lambda points, **kw: seg.drawn.append(list(points)) or draw_points(points, **kw)
@@ -224,8 +225,8 @@ def test_clicks_queued_in_a_running_event_loop_share_one_prediction(engine):
 
     seg = ClickSegmenter(bright_disc()[0], predictor=ClickPredictor(engine, net_size=128))
     predict, calls = seg.controller.predictor.predict, []
-    seg.controller.predictor.predict = lambda clicks, previous=None: calls.append(len(clicks)) or predict(clicks,
-                                                                                                      previous)
+    seg.controller.predictor.predict = lambda clicks, previous=None, **kw: calls.append(len(clicks)) or predict(
+        clicks, previous, **kw)
 
     def mouse_move():
         seg.canvas.canvas._handle_custom_msg({"event": "mouse_move", "x": 5, "y": 5}, [])
@@ -268,3 +269,45 @@ def test_clicks_on_a_zoomed_view_land_on_image_pixels(seg):
     seg.canvas.zoom_at(4, 0, 0)                        # 160 x 120 image, shown 1:1, now 4x from its corner
     press(seg, 322, 242)
     assert xyp(seg.clicks) == [(80.5, 60.5, True)] and seg.mask[60, 80]
+
+
+def test_a_canvas_click_shows_the_quick_answer_then_the_detailed_one(engine):
+    steps = []  # deferred steps, run by hand
+    seg = ClickSegmenter(bright_disc()[0], predictor=ClickPredictor(engine, net_size=48), defer=steps.append)
+    press(seg, 80, 60)
+    steps.pop(0)()
+    quick = seg.result
+    assert quick.detail_pending and "adding detail" in seg.status_text and len(steps) == 1
+    steps.pop(0)()
+    assert seg.result is not quick and seg.result.detail_windows and seg.result.clicks == quick.clicks
+    assert "with detail" in seg.status_text and not seg.controller.detail_pending
+    assert len(seg.controller.history) == 2  # still one undo step
+    # a click made before the detail step: the step is skipped and the click runs from the quick mask
+    press(seg, 70, 60)
+    steps.pop(0)()
+    second_quick = seg.result
+    assert second_quick.detail_pending
+    press(seg, 60, 60, button=2)
+    detail_step, click_step = steps
+    steps.clear()
+    detail_step()
+    assert seg.result is second_quick and len(seg.pending) == 1
+    click_step()  # the third click's quick answer, corrected from the second's quick mask
+    assert len(seg.clicks) == 3 and seg.result.clicks == seg.clicks and len(seg.controller.history) == 4
+    # from code, add_click gives the detailed answer at once; the third click's late detail step then does nothing
+    assert len(steps) == 1
+    seg.reset()
+    seg.add_click(80, 60)
+    detailed = seg.result
+    assert detailed.detail_windows and len(steps) == 1
+    steps.pop()()
+    assert seg.result is detailed and len(seg.clicks) == 1
+
+
+def test_quick_first_can_be_turned_off(engine):
+    steps = []
+    seg = ClickSegmenter(bright_disc()[0], predictor=ClickPredictor(engine, net_size=48), defer=steps.append,
+                         quick_first=False)
+    press(seg, 80, 60)
+    steps.pop()()
+    assert seg.result.detail_windows and not steps
