@@ -47,6 +47,8 @@ def main(argv=None) -> int:
                      help="start from objectness weights (.safetensors, e.g. objectness.safetensors = the shipped "
                           "ones); default: ImageNet encoder from --pretrained")
     obj.add_argument("--pretrained", type=Path, default=DEFAULT_PRETRAINED, help="ImageNet MobileNetV2 state dict")
+    obj.add_argument("--edge-weight", type=float, default=0.0,
+                     help="extra weight of P's cross-entropy in the +-2 px band around the mask's edge (default 0)")
     click = sub.add_parser("click", help="click segmentation network (simulated clicks)")
     _common(click, DEFAULT_SEG, steps=1200, size=224, batch=8)
     click.add_argument("--init-from", "--init", dest="init", default=None,

@@ -29,9 +29,11 @@ def build_objectness(pretrained=None, init=None) -> ObjectnessNet:
     return model
 
 
-def objectness_losses(model, images, masks, edges):
+def objectness_losses(model, images, masks, edges, edge_weight: float = 0.0):
+    """Logits and the P and B losses; ``edge_weight`` > 0 weights P's cross-entropy by ``1 + edge_weight`` in
+    the edge band (thin parts are all edge, and a few pixels of them count for little otherwise)."""
     logits = model(images)
-    lp = map_loss(logits[:, :1], masks)
+    lp = map_loss(logits[:, :1], masks, weight=1 + edge_weight * edges if edge_weight else None)
     lb = map_loss(logits[:, 1:], edges, pos_weight=BOUNDARY_POS_WEIGHT)
     return logits, lp, lb
 
@@ -46,7 +48,7 @@ def run(args) -> dict:
 
     def loss_fn(rng, step):
         images, masks, edges = (t.to(args.device) for t in make_batch(rng, fit, args.batch_size, args.size))
-        logits, lp, lb = objectness_losses(model, images, masks, edges)
+        logits, lp, lb = objectness_losses(model, images, masks, edges, args.edge_weight)
         return lp + lb, {"lp": lp.item(), "lb": lb.item()}
 
     val_rng = np.random.default_rng(1234)
@@ -57,7 +59,7 @@ def run(args) -> dict:
         ious, edge_ious, lps, lbs = [], [], [], []
         for images, masks, edges in val_batches:
             images, masks, edges = images.to(args.device), masks.to(args.device), edges.to(args.device)
-            logits, lp, lb = objectness_losses(model, images, masks, edges)
+            logits, lp, lb = objectness_losses(model, images, masks, edges, args.edge_weight)
             ious.append(batch_iou(logits[:, :1], masks))
             edge_ious.append(batch_iou(logits[:, 1:], edges))
             lps.append(lp.item())

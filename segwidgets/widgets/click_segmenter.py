@@ -232,7 +232,10 @@ class ClickSegmenter(ImageView):
     def _edit(self, action, verb: str) -> None:
         if self.attempt(verb, action):
             self._sync()
-            self.show_status(f"{verb}: {len(self.clicks)} click(s)")
+            detail_due = self.controller.detail_pending  # e.g. redo back to a quick answer undone before its detail
+            self.show_status(f"{verb}: {len(self.clicks)} click(s)" + ("; adding detail..." if detail_due else ""))
+            if detail_due:
+                self._defer(self._detail_step)
 
     def _enable_buttons(self) -> None:
         self.undo_button.disabled = not (self.pending or self.controller.can_undo)

@@ -455,3 +455,19 @@ def test_matting_training_on_pseudo_mattes_and_eval_only(dataset, mattes, tmp_pa
     printed = capsys.readouterr().out
     assert "stage alpha" in printed and '"pseudo_val_sad"' in printed
     assert not (third / "alpha").exists() and not (third / "MODEL_CARD.md").exists()  # nothing trained or written
+
+
+def test_edge_weight_counts_p_errors_in_the_edge_band_more():
+    from segwidgets.train.losses import soft_dice_loss
+    from segwidgets.train.objectness import objectness_losses
+
+    masks = torch.zeros(1, 1, 20, 20)
+    masks[..., 5:15, 5:15] = 1
+    edges = edge_band(masks, width=1)
+    p_logits = torch.where(masks > 0, 8.0, -8.0)
+    p_logits[edges > 0] *= -1  # confidently wrong in the band only
+    logits = torch.cat([p_logits, torch.zeros_like(p_logits)], 1)
+    dice = soft_dice_loss(p_logits, masks).item()
+    _, plain, _ = objectness_losses(lambda _: logits, None, masks, edges)
+    _, weighted, _ = objectness_losses(lambda _: logits, None, masks, edges, edge_weight=3)
+    assert (weighted.item() - dice) / (plain.item() - dice) == pytest.approx(4, rel=1e-3)

@@ -311,3 +311,18 @@ def test_quick_first_can_be_turned_off(engine):
     press(seg, 80, 60)
     steps.pop()()
     assert seg.result.detail_windows and not steps
+
+
+def test_undo_before_the_detail_step_then_redo_brings_the_detail_step_back(engine):
+    steps = []
+    seg = ClickSegmenter(bright_disc()[0], predictor=ClickPredictor(engine, net_size=48), defer=steps.append)
+    press(seg, 80, 60)
+    steps.pop()()
+    quick = seg.result
+    seg.undo()  # before the detail step ran
+    steps.pop()()
+    assert seg.clicks == () and seg.result is None
+    seg.redo()
+    assert seg.result is quick and "adding detail" in seg.status_text and len(steps) == 1
+    steps.pop()()
+    assert seg.result.detail_windows and seg.result.clicks == quick.clicks and len(seg.controller.history) == 2
