@@ -38,6 +38,11 @@ def _cuda() -> bool:
     return torch.cuda.is_available()
 
 
+def _edge_weight(sub) -> None:
+    sub.add_argument("--edge-weight", type=float, default=0.0,
+                     help="extra weight of P's cross-entropy in the +-2 px band around the mask's edge (default 0)")
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m segwidgets.train", description=__doc__.replace("``", ""))
     sub = parser.add_subparsers(dest="model", required=True)
@@ -47,8 +52,7 @@ def main(argv=None) -> int:
                      help="start from objectness weights (.safetensors, e.g. objectness.safetensors = the shipped "
                           "ones); default: ImageNet encoder from --pretrained")
     obj.add_argument("--pretrained", type=Path, default=DEFAULT_PRETRAINED, help="ImageNet MobileNetV2 state dict")
-    obj.add_argument("--edge-weight", type=float, default=0.0,
-                     help="extra weight of P's cross-entropy in the +-2 px band around the mask's edge (default 0)")
+    _edge_weight(obj)
     click = sub.add_parser("click", help="click segmentation network (simulated clicks)")
     _common(click, DEFAULT_SEG, steps=1200, size=224, batch=8)
     click.add_argument("--init-from", "--init", dest="init", default=None,
@@ -56,6 +60,7 @@ def main(argv=None) -> int:
                             "weights (.safetensors; the click planes' stem then starts at zero); "
                             "default: ImageNet encoder from --pretrained")
     click.add_argument("--pretrained", type=Path, default=DEFAULT_PRETRAINED, help="ImageNet MobileNetV2 state dict")
+    _edge_weight(click)
     # defaults: train.click's MAX_ROUNDS, LATE_MAX_ROUNDS and MAX_TRAIN_CLICKS (not imported: torch loads late)
     click.add_argument("--max-rounds", type=int, default=2,
                        help="most corrective rounds simulated before a step in the first half of training (default 2)")

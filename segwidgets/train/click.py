@@ -23,7 +23,7 @@ from scipy import ndimage
 from ..core.click_simulation import first_click, next_click
 from ..nets import ClickNet, click_planes
 from .data import folder_means, load_fit_and_validation, make_batch, spread_indices
-from .losses import batch_iou, map_loss
+from .losses import batch_iou, edge_weights, map_loss
 from .objectness import BOUNDARY_POS_WEIGHT
 
 #: Up to this many corrective rounds are simulated before the gradient step...
@@ -183,7 +183,7 @@ def run(args) -> dict:
         if args.perturb_p > 0:
             previous = perturb_previous(rng, previous, click_lists, targets, args.perturb_p, args.max_clicks)
         logits = forward_with_clicks(model, images, click_lists, previous)
-        lp = map_loss(logits[:, :1], masks)
+        lp = map_loss(logits[:, :1], masks, weight=edge_weights(edges, args.edge_weight))
         lb = map_loss(logits[:, 1:], edges, pos_weight=BOUNDARY_POS_WEIGHT)
         return lp + 0.5 * lb, {"lp": lp.item(), "lb": lb.item()}
 

@@ -21,6 +21,12 @@ def map_loss(logits: torch.Tensor, target: torch.Tensor, pos_weight: float = 1.0
     return bce + soft_dice_loss(logits, target)
 
 
+def edge_weights(edges: torch.Tensor, edge_weight: float) -> torch.Tensor | None:
+    """Per-pixel loss weights: 1, and ``1 + edge_weight`` in the edge band ``edges`` ({0, 1}); None when
+    ``edge_weight`` is 0. A thin part is all edge band, so its pixels then count more."""
+    return 1 + edge_weight * edges if edge_weight else None
+
+
 def batch_iou(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """Per-sample IoU of ``logits > 0`` against the target, (N,)."""
     pred = (logits > 0).flatten(1)

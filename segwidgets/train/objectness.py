@@ -10,7 +10,7 @@ import torch
 
 from ..nets import ObjectnessNet
 from .data import folder_means, load_fit_and_validation, make_batch
-from .losses import batch_iou, map_loss
+from .losses import batch_iou, edge_weights, map_loss
 
 #: Positive weight of the boundary loss: edge pixels are a few % of a crop.
 BOUNDARY_POS_WEIGHT = 4.0
@@ -31,9 +31,9 @@ def build_objectness(pretrained=None, init=None) -> ObjectnessNet:
 
 def objectness_losses(model, images, masks, edges, edge_weight: float = 0.0):
     """Logits and the P and B losses; ``edge_weight`` > 0 weights P's cross-entropy by ``1 + edge_weight`` in
-    the edge band (thin parts are all edge, and a few pixels of them count for little otherwise)."""
+    the edge band (:func:`losses.edge_weights`)."""
     logits = model(images)
-    lp = map_loss(logits[:, :1], masks, weight=1 + edge_weight * edges if edge_weight else None)
+    lp = map_loss(logits[:, :1], masks, weight=edge_weights(edges, edge_weight))
     lb = map_loss(logits[:, 1:], edges, pos_weight=BOUNDARY_POS_WEIGHT)
     return logits, lp, lb
 
