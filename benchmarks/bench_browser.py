@@ -77,7 +77,6 @@ detail_times = []
 _detail = seg._detail_step
 
 def _timed_detail_step():
-    start = time.perf_counter()
     before = seg.result
     _detail()
     end = time.perf_counter()

@@ -234,7 +234,7 @@ class ClickPredictor:
         self.holes = check_hole_mode(holes)
         self._image = None
         self._superpixels = None
-        self._zoom_cache = None  # (key, maps) of the last zoom pass
+        self._zoom_cache = None  # (key, maps) of a quick answer's zoom pass, for its detailed answer
 
     @property
     def image(self) -> np.ndarray | None:
@@ -312,12 +312,21 @@ class ClickPredictor:
             c.check_inside(image.shape)
         previous = None if previous_mask is None else as_mask(previous_mask, (h, w), "previous_mask")
         window = self.zoom_window(clicks, previous)
-        maps = self._zoom_maps(image, window, clicks, previous)
+        # Only a quick answer and the detailed one that follows it share a zoom pass: the key (a hash of the
+        # previous mask) is computed only then, not on every click.
+        zoom_key = self._zoom_key(window, clicks, previous) if quick or self._zoom_cache is not None else None
+        cached, self._zoom_cache = self._zoom_cache, None
+        if cached is not None and cached[0] == zoom_key:
+            maps = cached[1]
+        else:  # each click marks its pixel: the planes are centred on that pixel's centre
+            maps = self._infer(image, window, clicks, previous)
         x0, y0, x1, y1 = window.region
         p, b = window.to_frame_map(maps["probability"]), window.to_frame_map(maps["boundary"])
         detail_windows, detail_pending = (), False
         if self.detail and quick:
             detail_pending = bool(self.detail_windows(window, p))
+            if detail_pending:
+                self._zoom_cache = (zoom_key, maps)
         elif self.detail:
             detail_windows = self._detail_pass(image, clicks, window, p, b)
         focus_window = None
@@ -347,17 +356,10 @@ class ClickPredictor:
             detail_pending=detail_pending,
         )
 
-    def _zoom_maps(self, image, window: CropWindow, clicks, previous) -> dict[str, np.ndarray]:
-        """The zoom pass's P and B (network resolution); the last answer is kept and reused for the
-        same network, crop, clicks and previous mask (a ``quick`` prediction followed by the detailed one)."""
-        key = (id(self.engine.model(MODEL_NAME)), self.mirror, window.box, window.size, clicks,
-               None if previous is None else hashlib.blake2b(np.packbits(previous)).digest())
-        if self._zoom_cache is not None and self._zoom_cache[0] == key:
-            return self._zoom_cache[1]
-        # Each click marks its pixel: the planes are centred on that pixel's centre.
-        maps = self._infer(image, window, clicks, previous)
-        self._zoom_cache = (key, maps)
-        return maps
+    def _zoom_key(self, window: CropWindow, clicks, previous) -> tuple:
+        """What the zoom pass's maps depend on: network, crop, clicks and previous mask (hashed)."""
+        return (id(self.engine.model(MODEL_NAME)), self.mirror, window.box, window.size, clicks,
+                None if previous is None else hashlib.blake2b(np.packbits(previous)).digest())
 
     def _infer(self, image, crop: CropWindow, clicks, previous_mask) -> dict[str, np.ndarray]:
         """The network's P and B on ``crop`` for ``clicks``, with ``previous_mask`` ((H, W) bool or None)

@@ -208,12 +208,16 @@ class ClickSegmenter(ImageView):
             self._enable_buttons()
             return
         self._sync()
-        detail_due = self.controller.detail_pending
-        self.show_status(self._timing_note() + ("; adding detail..." if detail_due else "")
+        self.show_status(self._timing_note() + self._schedule_detail()
                          + (f"; the last {len(batch)} clicks ran as one prediction (one undo step)"
                             if len(batch) > 1 else ""))
-        if detail_due:
-            self._defer(self._detail_step)
+
+    def _schedule_detail(self) -> str:
+        """Defer :meth:`_detail_step` when the current state is a quick answer; a note for the status line."""
+        if not self.controller.detail_pending:
+            return ""
+        self._defer(self._detail_step)
+        return "; adding detail..."
 
     def _detail_step(self) -> None:
         """The detailed answer in place of the quick one, unless new clicks are waiting (they run
@@ -232,10 +236,8 @@ class ClickSegmenter(ImageView):
     def _edit(self, action, verb: str) -> None:
         if self.attempt(verb, action):
             self._sync()
-            detail_due = self.controller.detail_pending  # e.g. redo back to a quick answer undone before its detail
-            self.show_status(f"{verb}: {len(self.clicks)} click(s)" + ("; adding detail..." if detail_due else ""))
-            if detail_due:
-                self._defer(self._detail_step)
+            # e.g. a redo back to a quick answer that was undone before its detail step
+            self.show_status(f"{verb}: {len(self.clicks)} click(s)" + self._schedule_detail())
 
     def _enable_buttons(self) -> None:
         self.undo_button.disabled = not (self.pending or self.controller.can_undo)
