@@ -126,6 +126,35 @@ def test_locate_object_prefers_central_large_confident_regions():
     assert locate_object(np.zeros((10, 10), np.float32)) is None
 
 
+def test_locate_object_join_boxes_every_region_of_like_prominence():
+    p = np.zeros((100, 200), np.float32)
+    p[30:70, 40:90] = 0.9  # two parts of like size either side of the centre
+    p[35:65, 115:160] = 0.9
+    p[90:94, 0:4] = 0.9  # a speck in the corner: under min_area
+    assert locate_object(p) == (40, 30, 90, 70)
+    assert locate_object(p, join=0.5) == (40, 30, 160, 70)
+    assert locate_object(p, join=1.0) == (40, 30, 90, 70)  # only the best itself
+    assert locate_object(p, point=(130, 50), join=0.5) == (115, 35, 160, 65)  # a point picks its region alone
+
+
+def test_two_bright_discs_are_segmented_together_by_default(engine):
+    left, disc_left = bright_disc(160, 240, centre=(75, 80), radius=28, seed=1)
+    right, disc_right = bright_disc(160, 240, centre=(165, 80), radius=26, seed=2)
+    image = np.where(disc_right[..., None], right, left)
+    both = disc_left | disc_right
+    alone = segment_object(image, engine=engine, net_size=128, join=None)
+    joined = segment_object(image, engine=engine, net_size=128)  # the default joins them
+    assert iou(alone.mask, both) < 0.6  # one disc
+    assert iou(joined.mask, both) > 0.9
+
+
+@pytest.mark.parametrize("join", [0, -0.5, 1.5, True, "half", (0.5,)])
+def test_bad_join_raises_before_any_work(engine, join):
+    with pytest.raises(ValueError, match="join"):
+        segment_object(bright_disc()[0], engine=engine, join=join)
+    assert engine.model(MODEL_NAME).calls == []
+
+
 def test_no_confident_region_warns_and_returns_empty_mask(engine):
     """A textured image with nothing bright: the stand-in network finds no object."""
     image = np.random.default_rng(0).integers(0, 90, (64, 80, 3)).astype(np.uint8)
