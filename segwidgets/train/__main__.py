@@ -87,6 +87,8 @@ def main(argv=None) -> int:
     matting.add_argument("--wide", type=float, default=0.0,
                          help="share of trimaps widened as a hand-painted one is, broad strokes reaching into "
                               "solid regions (default 0)")
+    matting.add_argument("--laplacian", type=float, default=0.0,
+                         help="weight of a Laplacian-pyramid alpha loss in the alpha stage (default 0: none)")
     matting.add_argument("--color-scale", type=float, default=1.0,
                          help="the colour stages train on the crops shrunk by this factor, their colours enlarged "
                               "back for the loss (default 1; the pipeline runs them at 0.5)")

@@ -24,7 +24,10 @@ Losses, over the trimap's unknown region:
 - foreground: L1 on the foreground colour (where alpha > 0) plus the compositing
   loss ``|a F^ + (1 - a) B^ - I|`` weighted ``0.1 + 4 a (1 - a)`` (mixed pixels count most);
 - alpha: L1 on alpha, the compositing loss with the alpha prediction and a
-  gradient loss (L1 between the gradient magnitudes of predicted and true alpha).
+  gradient loss (L1 between the gradient magnitudes of predicted and true alpha);
+  with ``--laplacian W`` also W x a Laplacian-pyramid loss (:func:`laplacian_loss`, the
+  predicted alpha taken as the true one outside the unknown region), which weighs
+  errors at coarse scales (whole wrong regions) against fine ones (edges).
 """
 from __future__ import annotations
 
@@ -65,6 +68,41 @@ def gradient_magnitude(x: torch.Tensor) -> torch.Tensor:
     dx = torch.nn.functional.pad(x[..., :, 1:] - x[..., :, :-1], (0, 1, 0, 0))
     dy = torch.nn.functional.pad(x[..., 1:, :] - x[..., :-1, :], (0, 0, 0, 1))
     return torch.sqrt(dx * dx + dy * dy + 1e-8)
+
+
+#: Binomial 5-tap kernel of the Gaussian pyramid (Burt and Adelson).
+_PYRAMID_TAPS = torch.tensor([1.0, 4.0, 6.0, 4.0, 1.0]) / 16
+
+
+def _blur(x: torch.Tensor) -> torch.Tensor:
+    """``x`` (N, 1, H, W) blurred by the separable binomial kernel, edges replicated."""
+    taps = _PYRAMID_TAPS.to(x)
+    x = F.conv2d(F.pad(x, (2, 2, 0, 0), mode="replicate"), taps.view(1, 1, 1, 5))
+    return F.conv2d(F.pad(x, (0, 0, 2, 2), mode="replicate"), taps.view(1, 1, 5, 1))
+
+
+def laplacian_pyramid(x: torch.Tensor, levels: int = 5) -> list[torch.Tensor]:
+    """Band-pass levels of ``x`` (N, 1, H, W), finest first, each half the size of the one before;
+    the last entry is the remaining low-pass image."""
+    bands = []
+    for _ in range(levels - 1):
+        low = _blur(x)
+        bands.append(x - low)
+        x = low[..., ::2, ::2]
+    return bands + [x]
+
+
+def laplacian_loss(pred: torch.Tensor, target: torch.Tensor, unknown: torch.Tensor, levels: int = 5) -> torch.Tensor:
+    """Laplacian-pyramid L1 between alphas (N, 1, H, W), level ``l`` weighted ``2 ** l`` (coarse levels count more).
+
+    ``pred`` is replaced by ``target`` outside ``unknown`` (known pixels are exact at inference), and the sum is
+    normalised by the unknown pixels, so the loss is on the scale of :func:`masked_l1`.
+    """
+    pred = torch.where(unknown > 0, pred, target)
+    total = pred.new_zeros(())
+    for level, (a, b) in enumerate(zip(laplacian_pyramid(pred, levels), laplacian_pyramid(target, levels))):
+        total = total + (2 ** level) * (a - b).abs().sum() * (4 ** level)  # each coarse pixel stands for 4**l
+    return total / unknown.sum().clamp(min=1) / levels
 
 
 def keep_known_colors(pred: torch.Tensor, image: torch.Tensor, trimap: torch.Tensor, known: float) -> torch.Tensor:
@@ -136,10 +174,11 @@ def stage_output(stage: str, model, batch: dict, background, foreground, color_t
 
 
 def stage_losses(stage: str, model, networks: dict, batch: dict,
-                 color_train_scale: float = 1.0) -> tuple[torch.Tensor, dict]:
+                 color_train_scale: float = 1.0, laplacian: float = 0.0) -> tuple[torch.Tensor, dict]:
     """Loss of ``stage`` on one batch and its parts (floats) for the progress bar.
 
     The colour stages run at ``color_train_scale`` (:func:`color_output`); losses are at full size.
+    ``laplacian`` weighs :func:`laplacian_loss` into the alpha stage's loss (0: not computed).
     """
     unknown = (batch["trimap"] == 0.5).float()
     colors = unknown * batch["has_colors"]
@@ -162,7 +201,13 @@ def stage_losses(stage: str, model, networks: dict, batch: dict,
     l1 = masked_l1(out, alpha, unknown)
     comp = masked_l1(out * fg + (1 - out) * bg, batch["image"], unknown)
     grad = masked_l1(gradient_magnitude(out), gradient_magnitude(alpha), unknown)
-    return l1 + comp + grad, {"l1": l1.item(), "comp": comp.item(), "grad": grad.item()}
+    parts = {"l1": l1.item(), "comp": comp.item(), "grad": grad.item()}
+    loss = l1 + comp + grad
+    if laplacian:
+        lap = laplacian_loss(out, alpha, unknown)
+        loss = loss + laplacian * lap
+        parts["lap"] = lap.item()
+    return loss, parts
 
 
 def stage_metrics(stage: str, model, networks: dict, batches: list[dict], color_train_scale: float = 1.0) -> dict:
@@ -234,6 +279,7 @@ def write_card(out: Path, args, timings: dict, metrics: dict, counts: dict) -> N
              f"--finetune-steps {args.finetune_steps} --batch-size {args.batch_size} --size {args.size} "
              f"--stages {','.join(args.stages)} --holes {args.holes} --strands {args.strands} --wide {args.wide} "
              f"--color-scale {args.color_scale}"
+             + (f" --laplacian {args.laplacian}" if args.laplacian else "")
              + (f" --init {args.init}" if args.init else "")
              + (f" --pseudo {args.pseudo} --pseudo-p {args.pseudo_p}" if args.pseudo else "")
              + f" --lr {args.lr}`",
@@ -305,7 +351,7 @@ def run(args) -> dict:
             batch = stack_samples([sampler.sample(rng, real_p, holes_p=args.holes, strands_p=args.strands,
                                                   pseudo_p=pseudo_p, wide_p=args.wide)
                                    for _ in range(args.batch_size)], args.device)
-            return stage_losses(stage, model, networks, batch, args.color_scale)
+            return stage_losses(stage, model, networks, batch, args.color_scale, args.laplacian)
 
         def evaluate(stage=stage, model=model):
             return evaluate_stage(stage, model, networks, val_batches, extra_sets, args.color_scale)

@@ -366,12 +366,40 @@ def test_matting_training_of_the_alpha_stage_alone_on_given_colour_networks(data
     with pytest.raises(ValueError, match="unknown stages"):
         main(["matting", "--out", str(second), "--stages", "alfa", "--init", str(weights), *common])
     assert main(["matting", "--out", str(second), "--stages", "alpha", "--init", str(weights), "--holes", "0.5",
-                 "--strands", "0.5", "--wide", "0.5", *common]) == 0
+                 "--strands", "0.5", "--wide", "0.5", "--laplacian", "0.5", *common]) == 0
     assert not (second / "background").exists() and not (second / "foreground").exists()
     log = [json.loads(line) for line in (second / "alpha" / "log.jsonl").read_text().splitlines()]
     assert {"val_sad", "holes_val_sad", "strands_val_sad", "wide_val_sad"} <= set(log[-1])
     card = (second / "MODEL_CARD.md").read_text()
-    assert "--stages alpha --holes 0.5 --strands 0.5 --wide 0.5" in card and "| alpha |" in card and "| background |" not in card
+    assert "--stages alpha --holes 0.5 --strands 0.5 --wide 0.5" in card and "--laplacian 0.5" in card and "| alpha |" in card and "| background |" not in card
+
+
+def test_laplacian_loss_known_values():
+    from segwidgets.train.matting import laplacian_loss, laplacian_pyramid
+
+    alpha = torch.rand(2, 1, 32, 32)
+    unknown = torch.zeros_like(alpha)
+    unknown[..., 8:24, 8:24] = 1
+    assert laplacian_loss(alpha, alpha, unknown).item() == 0
+    bands = laplacian_pyramid(alpha, levels=3)
+    assert [tuple(b.shape[-2:]) for b in bands] == [(32, 32), (16, 16), (8, 8)]
+    # a constant offset has no band-pass content: only the last (low-pass) level, weight 2**2, sees it
+    constant = torch.full_like(alpha, 0.25)
+    offset = laplacian_pyramid(constant + 0.5, levels=3)
+    assert all(torch.allclose(b, torch.zeros_like(b), atol=1e-6) for b in offset[:-1])
+    assert torch.allclose(offset[-1], torch.full_like(offset[-1], 0.75))
+    everywhere = torch.ones_like(alpha)
+    found = laplacian_loss(constant + 0.5, constant, everywhere, levels=3).item()
+    # 2**2 (level weight) x 0.5 (error) x 4**2 (each level-2 pixel stands for 16) x 64 pixels x 2 / (2048 x 3 levels)
+    assert found == pytest.approx(4 * 0.5 * 16 * 64 * 2 / 2048 / 3, rel=1e-5)
+    # errors outside the unknown region do not count
+    assert laplacian_loss(alpha + (1 - unknown) * 0.3, alpha, unknown).item() == 0
+    # a wrong block counts more than the same total error spread as fine noise
+    block, noise = alpha.clone(), alpha.clone()
+    block[..., 8:16, 8:16] += 0.5
+    flips = (torch.arange(16).view(16, 1) + torch.arange(16)) % 2 * 2 - 1  # checkerboard of +-1
+    noise[..., 8:24, 8:24] += 0.125 * flips
+    assert laplacian_loss(block, alpha, unknown) > 2 * laplacian_loss(noise, alpha, unknown)
 
 
 def test_colour_networks_run_at_the_working_scale_and_answer_at_full_size():
