@@ -82,9 +82,12 @@ def main(argv=None):
     p.add_argument("--datasets", nargs="+", default=["ccp_person", "human", "ecssd"])
     p.add_argument("--split", default="test", choices=["test", "validation"])
     add_engine_arguments(p)
-    p.add_argument("--weights", default=None, help="objectness weights file (default: the shipped one)")
+    p.add_argument("--weights", default=None,
+                   help="weights file for the network 'objectness' (default: the shipped one); the pipeline averages "
+                        "it with the other shipped networks unless --set models=objectness")
     p.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
-                   help="segment_object options or GraphCutSettings fields, e.g. band=0.05 gamma=20 prior_weight=0.6 net_size=224,256")
+                   help="segment_object options or GraphCutSettings fields, e.g. band=0.05 gamma=20 prior_weight=0.6 "
+                        "net_size=224,256 models=objectness")
     p.add_argument("--no-timing", action="store_true")
     args = p.parse_args(argv)
     settings = options_from_strings(args.set, DEFAULT_GRAPH_CUT)

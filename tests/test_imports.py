@@ -35,7 +35,7 @@ SCRIPT = textwrap.dedent("""
     labels = segment_semantic(image, engine=engine)
     assert labels.labels.shape == (h, w)
     loaded = ("models loaded=['click', 'matting_alpha', 'matting_background', 'matting_foreground', 'objectness', "
-              "'semantic']")
+              "'objectness_edge6', 'objectness_long', 'semantic']")
     assert loaded in repr(engine), repr(engine)  # the shipped networks really ran
     assert "torchvision" not in sys.modules, sorted(m for m in sys.modules if m.startswith("torchvision"))
     print("no torchvision")

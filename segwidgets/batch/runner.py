@@ -31,7 +31,7 @@ from .outputs import output_path, outputs_complete, read_summary, write_png_atom
 from .tasks import PIPELINES, Task, output_kinds, read_boxes, run_task
 
 #: Models each pipeline runs (loaded on each worker when it starts).
-PIPELINE_MODELS = {"boundary_aware": ("objectness",), "matting": ("matting_background", "matting_foreground",
+PIPELINE_MODELS = {"boundary_aware": ("objectness", "objectness_long", "objectness_edge6"), "matting": ("matting_background", "matting_foreground",
                                                                    "matting_alpha"),
                    "query": ("query",), "semantic": ("semantic",)}
 

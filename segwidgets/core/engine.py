@@ -243,31 +243,48 @@ class Engine:
             (e.g. ``{"background": (h, w, 3)}``). Map them to image pixels with
             ``crop.to_frame_map``.
         """
+        return self.infer_each((model_name,), image, crop, cache=cache, mirror=mirror, **planes)[0]
+
+    def infer_each(self, model_names, image, crop: CropWindow | None = None, *, cache: bool = False,
+                   mirror: bool = False, **planes) -> list[dict[str, np.ndarray]]:
+        """:meth:`infer` for several networks that take the same inputs (e.g. copies trained
+        differently, whose maps a pipeline averages): the crop is cut and resampled once.
+
+        Returns one output dict per name of ``model_names``, in order; with ``cache``, each
+        network's answer is cached (and reused) on its own.
+        """
         image = as_rgb_image(image)
         crop = crop or CropWindow.whole(image.shape[:2])
         if crop.image_size != image.shape[:2]:
             raise ValueError(f"the crop window is for a {crop.image_size} image, got an image of {image.shape[:2]}")
-        spec = self.spec(model_name)
-        unknown = sorted(set(planes) - set(spec.plane_names))
-        missing = [p.name for p in spec.planes if p.name not in planes]
-        if unknown or missing:
-            raise ValueError(f"model {model_name!r} takes planes {list(spec.plane_names)}; "
-                             f"missing {missing}, unexpected {unknown}")
+        specs = [self.spec(name) for name in model_names]
+        for name, spec in zip(model_names, specs):
+            unknown = sorted(set(planes) - set(spec.plane_names))
+            missing = [p.name for p in spec.planes if p.name not in planes]
+            if unknown or missing:
+                raise ValueError(f"model {name!r} takes planes {list(spec.plane_names)}; "
+                                 f"missing {missing}, unexpected {unknown}")
+        if len({spec.planes for spec in specs}) > 1:
+            raise ValueError(f"models {list(model_names)} take different input planes; infer them one at a time")
         if cache and planes:
             raise ValueError("only image-only inputs (no planes) can be cached")
+        inputs = []  # the input tensor, built by the first network that needs it
 
-        def run() -> dict[str, np.ndarray]:
-            x = self._input_tensor(image, crop, spec, planes)
-            if mirror:
-                x = torch.cat([x, x.flip(-1)])
+        def run(name: str, spec: ModelSpec) -> dict[str, np.ndarray]:
+            if not inputs:
+                x = self._input_tensor(image, crop, spec, planes)
+                inputs.append(torch.cat([x, x.flip(-1)]) if mirror else x)
             with self._inference():
-                y = torch.sigmoid(self.model(model_name)(self._layout(x.to(self.dtype))).float())
-            return _name_outputs(model_name, spec, (y[0] + y[1].flip(-1)) / 2 if mirror else y[0])
+                y = torch.sigmoid(self.model(name)(self._layout(inputs[0].to(self.dtype))).float())
+            return _name_outputs(name, spec, (y[0] + y[1].flip(-1)) / 2 if mirror else y[0])
 
         if not cache:
-            return run()
-        key = ("infer", model_name, image_hash(image), crop.box, crop.size, str(self.device), mirror)
-        return self.cache.get_or_compute(key, lambda: {k: _readonly(v) for k, v in run().items()})
+            return [run(name, spec) for name, spec in zip(model_names, specs)]
+        digest = image_hash(image)
+        return [self.cache.get_or_compute(
+            ("infer", name, digest, crop.box, crop.size, str(self.device), mirror),
+            lambda name=name, spec=spec: {k: _readonly(v) for k, v in run(name, spec).items()})
+            for name, spec in zip(model_names, specs)]
 
     def infer_torch(self, model_name: str, inputs: torch.Tensor) -> torch.Tensor:
         """Tensor twin of :meth:`infer` for batches already on a device.

@@ -88,9 +88,16 @@ class ModelSpec:
 
 #: Every network the package ships. Names are what pipelines pass to the engine.
 MODELS: dict[str, ModelSpec] = {
-    # Boundary-aware segmentation: object probability P and object-edge probability B.
+    # Boundary-aware segmentation: object probability P and object-edge probability B. Three independently
+    # trained copies; the pipeline averages their maps (pipelines.boundary_aware.MODEL_NAMES, model card).
     "objectness": ModelSpec(
         "segwidgets.nets.objectness:ObjectnessNet", "objectness.safetensors", outputs=("probability", "boundary"),
+    ),
+    "objectness_long": ModelSpec(
+        "segwidgets.nets.objectness:ObjectnessNet", "objectness_long.safetensors", outputs=("probability", "boundary"),
+    ),
+    "objectness_edge6": ModelSpec(
+        "segwidgets.nets.objectness:ObjectnessNet", "objectness_edge6.safetensors", outputs=("probability", "boundary"),
     ),
     # Click segmentation: RGB + positive / negative click proximity + the previous mask.
     "click": ModelSpec(

@@ -163,7 +163,7 @@ def test_dask_run_matches_in_process_run(photos, tmp_path, cluster):
     assert rows["broken"]["status"] == "error"
     # models were loaded on every worker by the plugin, before any task
     loaded = cluster.run(lambda: sorted(__import__("segwidgets.core.engine", fromlist=["x"]).get_default_engine()._models))
-    assert all("objectness" in models for models in loaded.values())
+    assert all({"objectness", "objectness_long", "objectness_edge6"} <= set(models) for models in loaded.values())
 
 
 def test_a_running_scheduler_by_address(photos, tmp_path, cluster):

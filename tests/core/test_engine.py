@@ -199,6 +199,32 @@ def test_infer_mirror_averages_the_mirrored_pass_mapped_back(device):
     assert engine.infer("biased", image(128), cache=True) is not cached  # mirror is part of the cache key
 
 
+def test_infer_each_cuts_the_crop_once_and_answers_like_infer(monkeypatch):
+    engine = Engine("cpu")
+    engine.register("echo", EchoNet, outputs=("rgb",))
+    engine.register("biased", LeftBiasedEchoNet, outputs=("rgb",))
+    picture = np.random.default_rng(0).integers(0, 255, (30, 40, 3)).astype(np.uint8)
+    window = CropWindow.square((5, 5, 30, 25), (30, 40), 16)
+    alone = [engine.infer(name, picture, window, mirror=True) for name in ("echo", "biased")]
+    built = []
+    original = engine._input_tensor
+    monkeypatch.setattr(engine, "_input_tensor", lambda *a: built.append(1) or original(*a))
+    both = engine.infer_each(("echo", "biased"), picture, window, mirror=True)
+    assert len(built) == 1  # one crop for both networks
+    for one, each in zip(alone, both):
+        np.testing.assert_array_equal(one["rgb"], each["rgb"])
+    cached = engine.infer_each(("echo", "biased"), picture, window, cache=True)
+    assert engine.infer("biased", picture, window, cache=True) is cached[1]  # cached one network at a time
+    engine.register("echo_plane", EchoNet, planes=[("previous", "mask")], outputs=("rgb", "previous"))
+    with pytest.raises(ValueError, match="missing"):
+        engine.infer_each(("echo", "echo_plane"), picture, window)
+    with pytest.raises(ValueError, match="unexpected \\['previous'\\]"):
+        engine.infer_each(("echo", "echo_plane"), picture, window, previous=None)
+    engine.register("echo_map", EchoNet, planes=[("previous", "map")], outputs=("rgb", "previous"))
+    with pytest.raises(ValueError, match="different input planes"):
+        engine.infer_each(("echo_plane", "echo_map"), picture, window, previous=None)
+
+
 @pytest.mark.parametrize("device", DEVICES)
 def test_infer_torch_follows_the_input_device_and_dtype(device):
     engine = Engine(device)

@@ -1,3 +1,5 @@
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -5,7 +7,7 @@ import torch
 from segwidgets.core.engine import Engine
 from segwidgets.eval.metrics import iou
 from segwidgets.pipelines import segment_object
-from segwidgets.pipelines.boundary_aware import MODEL_NAME, locate_object
+from segwidgets.pipelines.boundary_aware import BOX_MIN_FILL, MODEL_NAME, MODEL_NAMES, locate_object
 
 from ..conftest import ring_image
 from .oracle import BrightObjectNet
@@ -19,11 +21,17 @@ def bright_disc(h=120, w=160, centre=(80, 60), radius=30, seed=0):
     return np.clip(image, 0, 255).astype(np.uint8), disc
 
 
+def stand_in_engine() -> Engine:
+    """Every network the pipeline averages replaced by its own stand-in."""
+    e = Engine("cpu")
+    for name in MODEL_NAMES:
+        e.set_model(name, BrightObjectNet())
+    return e
+
+
 @pytest.fixture
 def engine():
-    e = Engine("cpu")
-    e.set_model(MODEL_NAME, BrightObjectNet())
-    return e
+    return stand_in_engine()
 
 
 @pytest.mark.parametrize("mode", ["box", "point", "auto"])
@@ -181,9 +189,8 @@ def test_the_graph_cut_band_applies_only_when_asked(engine):
 def test_default_passes_are_mirror_averaged_at_net_size(mirror):
     from segwidgets.pipelines.boundary_aware import NET_SIZE
 
-    net = BrightObjectNet()
-    engine = Engine("cpu")
-    engine.set_model(MODEL_NAME, net)
+    engine = stand_in_engine()
+    net = engine.model(MODEL_NAME)
     image, disc = bright_disc()
     options = {} if mirror else {"mirror": False}
     result = segment_object(image, engine=engine, **options)
@@ -213,13 +220,13 @@ def test_infer_maps_averages_the_sizes_on_the_largest_grid(engine):
     window = CropWindow.square((45, 25, 115, 95), image.shape[:2], 128, scale=1.4)
     small = engine.infer(MODEL_NAME, image, CropWindow.fit(window.box, window.image_size, 64))
     large = engine.infer(MODEL_NAME, image, window)
-    p, b = infer_maps(engine, image, window, (64, 128))
+    p, b = infer_maps(engine, image, window, (64, 128), models=(MODEL_NAME,))
     assert p.shape == b.shape == tuple(window.size) and p.dtype == b.dtype == np.float32
     expected = (resize(small["probability"], window.size, order=1, mode="edge", anti_aliasing=False)
                 + large["probability"]) / 2
     np.testing.assert_allclose(p, expected, atol=1e-6)
     # One size: exactly the engine's answer.
-    p1, b1 = infer_maps(engine, image, window, (128,))
+    p1, b1 = infer_maps(engine, image, window, (128,), models=(MODEL_NAME,))
     np.testing.assert_array_equal(p1, large["probability"])
     np.testing.assert_array_equal(b1, large["boundary"])
 
@@ -245,3 +252,97 @@ def test_a_hole_the_networks_see_stays_open_by_default(engine, holes, inside_is_
     inside = result.mask[35:46, 45:56]  # well inside the ring's 11 px hole
     assert result.trace is not None
     assert inside.all() if inside_is_object else (not inside.any() and iou(result.mask, ring) > 0.95)
+
+
+def dark_red_disc(h=120, w=160, centre=(80, 60), radius=30, seed=0):
+    """A dark red disc on dark green that the stand-in network sees only as a small bright spot
+    at its centre (2 % of the disc's box): the network's answer is a sliver of the object."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[:h, :w]
+    distance = np.hypot(xx - centre[0], yy - centre[1])
+    disc = distance <= radius
+    image = np.where(disc[..., None], [[[130.0, 25.0, 25.0]]], [[[30.0, 70.0, 35.0]]])
+    image[distance <= 5] = 230.0
+    return np.clip(image + rng.normal(0, 6, (h, w, 3)), 0, 255).astype(np.uint8), disc
+
+
+def test_a_box_the_networks_miss_is_segmented_by_colour(engine):
+    image, disc = dark_red_disc()
+    box = (45, 25, 115, 95)
+    with pytest.warns(UserWarning, match="found little object in the box"):
+        result = segment_object(image, box=box, engine=engine, net_size=128, box_min_fill=BOX_MIN_FILL)
+    assert 0 < result.net_mask.sum() < 0.1 * 70 * 70  # the networks saw a sliver ...
+    assert iou(result.mask, disc) > 0.9  # ... and the colour models found the disc inside the box
+    assert not (result.probability == 0.5).any()  # the reported P is the networks', not the cut's neutral prior
+    default = segment_object(image, box=box, engine=engine, net_size=128)  # off by default
+    assert iou(default.mask, disc) < 0.5  # the cut started from the sliver and -log P kept it there
+
+
+def test_a_box_the_networks_fill_is_not_second_guessed(engine):
+    image, disc = bright_disc()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no fallback warning
+        result = segment_object(image, box=(45, 25, 115, 95), engine=engine, net_size=128, box_min_fill=BOX_MIN_FILL)
+    fallback_off = segment_object(image, box=(45, 25, 115, 95), engine=engine, net_size=128)
+    np.testing.assert_array_equal(result.mask, fallback_off.mask)
+
+
+@pytest.mark.parametrize("fill", [-0.1, 1.5])
+def test_bad_box_min_fill_raises_before_any_work(engine, fill):
+    with pytest.raises(ValueError, match="box_min_fill"):
+        segment_object(bright_disc()[0], box=(45, 25, 115, 95), engine=engine, box_min_fill=fill)
+    assert engine.model(MODEL_NAME).calls == []
+
+
+class ConstantObjectNet(torch.nn.Module):
+    """P = B = ``value`` everywhere."""
+
+    def __init__(self, value: float):
+        super().__init__()
+        self.logit = float(np.log(value / (1 - value)))
+        self.calls = []
+
+    def forward(self, x):
+        self.calls.append(tuple(x.shape[-2:]))
+        return torch.full((x.shape[0], 2) + tuple(x.shape[-2:]), self.logit)
+
+
+def test_infer_maps_averages_the_networks(engine):
+    from segwidgets.core.crops import CropWindow
+    from segwidgets.pipelines.boundary_aware import infer_maps
+
+    image, _ = bright_disc()
+    window = CropWindow.square((45, 25, 115, 95), image.shape[:2], 128, scale=1.4)
+    bright = engine.infer(MODEL_NAME, image, window)
+    engine.set_model(MODEL_NAMES[1], ConstantObjectNet(0.2))
+    p, b = infer_maps(engine, image, window, (128,), models=MODEL_NAMES[:2])
+    np.testing.assert_allclose(p, (bright["probability"] + 0.2) / 2, atol=1e-6)
+    np.testing.assert_allclose(b, (bright["boundary"] + 0.2) / 2, atol=1e-6)
+
+
+def test_every_listed_network_runs_on_every_pass(engine):
+    image, disc = bright_disc()
+    result = segment_object(image, engine=engine, net_size=128, mirror=False)
+    calls = [engine.model(name).calls for name in MODEL_NAMES]
+    assert len(calls[0]) >= 2 and calls[0] == calls[1] == calls[2]  # the whole image, then each crop
+    alone = stand_in_engine()
+    segment_object(image, engine=alone, net_size=128, mirror=False, models=MODEL_NAME)
+    assert alone.model(MODEL_NAMES[1]).calls == [] and len(alone.model(MODEL_NAME).calls) == len(calls[0])
+    assert iou(result.mask, disc) > 0.95
+
+
+@pytest.mark.parametrize("models", [(), "", [MODEL_NAME, 3], None])
+def test_bad_models_raise_before_any_work(engine, models):
+    with pytest.raises(ValueError, match="models"):
+        segment_object(bright_disc()[0], engine=engine, models=models)
+    assert engine.model(MODEL_NAME).calls == []
+
+
+def test_missing_weights_of_any_network_name_the_file(tmp_path):
+    from segwidgets.nets import ObjectnessNet
+
+    e = stand_in_engine()
+    e.register(MODEL_NAMES[2], ObjectnessNet, tmp_path / "third.safetensors")
+    with pytest.raises(FileNotFoundError, match="third.safetensors"):
+        segment_object(bright_disc()[0], engine=e)
+    assert e.model(MODEL_NAME).calls == []
