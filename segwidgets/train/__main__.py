@@ -53,6 +53,13 @@ def main(argv=None) -> int:
                           "ones); default: ImageNet encoder from --pretrained")
     obj.add_argument("--pretrained", type=Path, default=DEFAULT_PRETRAINED, help="ImageNet MobileNetV2 state dict")
     _edge_weight(obj)
+    obj.add_argument("--teachers", nargs="+", default=[], metavar="WEIGHTS",
+                     help="objectness weights (.safetensors) whose averaged P and B are blended into the targets "
+                          "(distillation), e.g. objectness.safetensors objectness_long.safetensors "
+                          "objectness_edge6.safetensors = the three the pipeline averages")
+    obj.add_argument("--distill", type=float, default=0.5,
+                     help="with --teachers: share of the teachers' maps in the targets, the rest the ground truth "
+                          "(default 0.5)")
     click = sub.add_parser("click", help="click segmentation network (simulated clicks)")
     _common(click, DEFAULT_SEG, steps=1200, size=224, batch=8)
     click.add_argument("--init-from", "--init", dest="init", default=None,
@@ -152,6 +159,14 @@ def main(argv=None) -> int:
                 parser.error(f"--{option.replace('_', '-')} must be at least {least}")
         if not 0 <= args.perturb_p <= 1:
             parser.error("--perturb-p must be between 0 and 1")
+    if args.model == "objectness":
+        from ..core.weights import resolve_weights_path
+
+        for teacher in args.teachers:
+            if not resolve_weights_path(teacher).exists():
+                parser.error(f"--teachers weights not found: {resolve_weights_path(teacher)}")
+        if not 0 <= args.distill <= 1:
+            parser.error("--distill must be between 0 and 1")
     if args.model in ("objectness", "click") and args.init is not None:
         from ..core.weights import resolve_weights_path
 

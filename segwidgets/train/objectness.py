@@ -1,7 +1,9 @@
 """Training the probability + boundary networks on object crops.
 
 Targets: the mask (probability head) and a band of +-2 px around its edge at
-the training resolution (boundary head).
+the training resolution (boundary head). With teachers (``--teachers``), both
+targets are blended with the teachers' averaged maps (:func:`distillation_targets`):
+one network learning what several averaged say.
 """
 from __future__ import annotations
 
@@ -29,13 +31,34 @@ def build_objectness(pretrained=None, init=None) -> ObjectnessNet:
     return model
 
 
-def objectness_losses(model, images, masks, edges, edge_weight: float = 0.0):
+def objectness_losses(model, images, masks, edges, edge_weight: float = 0.0, targets=None):
     """Logits and the P and B losses; ``edge_weight`` > 0 weights P's cross-entropy by ``1 + edge_weight`` in
-    the edge band (:func:`losses.edge_weights`)."""
+    the edge band (:func:`losses.edge_weights`). ``targets``: (P, B) soft targets, each (N, 1, H, W) in [0, 1],
+    used instead of ``masks`` and ``edges`` (which still place the edge weights)."""
     logits = model(images)
-    lp = map_loss(logits[:, :1], masks, weight=edge_weights(edges, edge_weight))
-    lb = map_loss(logits[:, 1:], edges, pos_weight=BOUNDARY_POS_WEIGHT)
+    p_target, b_target = targets if targets is not None else (masks, edges)
+    lp = map_loss(logits[:, :1], p_target, weight=edge_weights(edges, edge_weight))
+    lb = map_loss(logits[:, 1:], b_target, pos_weight=BOUNDARY_POS_WEIGHT)
     return logits, lp, lb
+
+
+@torch.no_grad()
+def distillation_targets(teachers, images, masks, edges, share: float):
+    """Soft targets ``(1 - share) * ground truth + share * the teachers' mean probability``.
+
+    Parameters
+    ----------
+    teachers : sequence of nn.Module in eval mode, each mapping (N, 3, H, W) to (N, 2, H, W) logits
+    images : (N, 3, H, W) float in [0, 1]
+    masks, edges : (N, 1, H, W) float in {0, 1}
+    share : float in [0, 1]
+
+    Returns
+    -------
+    (P target, B target), each (N, 1, H, W) float in [0, 1].
+    """
+    mean = torch.stack([torch.sigmoid(t(images).float()) for t in teachers]).mean(0)
+    return (1 - share) * masks + share * mean[:, :1], (1 - share) * edges + share * mean[:, 1:]
 
 
 def run(args) -> dict:
@@ -45,10 +68,12 @@ def run(args) -> dict:
     torch.set_num_threads(args.threads)
     fit, validation = load_fit_and_validation(args)
     model = build_objectness(args.pretrained, args.init).to(args.device)
+    teachers = [build_objectness(init=path).to(args.device).eval() for path in getattr(args, "teachers", ())]
 
     def loss_fn(rng, step):
         images, masks, edges = (t.to(args.device) for t in make_batch(rng, fit, args.batch_size, args.size))
-        logits, lp, lb = objectness_losses(model, images, masks, edges, args.edge_weight)
+        targets = distillation_targets(teachers, images, masks, edges, args.distill) if teachers else None
+        logits, lp, lb = objectness_losses(model, images, masks, edges, args.edge_weight, targets)
         return lp + lb, {"lp": lp.item(), "lb": lb.item()}
 
     val_rng = np.random.default_rng(1234)

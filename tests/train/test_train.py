@@ -499,3 +499,48 @@ def test_edge_weight_counts_p_errors_in_the_edge_band_more():
     _, plain, _ = objectness_losses(lambda _: logits, None, masks, edges)
     _, weighted, _ = objectness_losses(lambda _: logits, None, masks, edges, edge_weight=3)
     assert (weighted.item() - dice) / (plain.item() - dice) == pytest.approx(4, rel=1e-3)
+
+
+class ConstantMaps(torch.nn.Module):
+    """Logits whose sigmoid is ``p`` for P and ``b`` for B everywhere."""
+
+    def __init__(self, p: float, b: float):
+        super().__init__()
+        self.logits = torch.logit(torch.tensor([p, b]))
+
+    def forward(self, x):
+        return self.logits.view(1, 2, 1, 1).expand(x.shape[0], 2, *x.shape[-2:])
+
+
+def test_distillation_targets_blend_the_teachers_mean_into_the_ground_truth():
+    from segwidgets.train.objectness import distillation_targets
+
+    images = torch.rand(2, 3, 8, 8)
+    masks = (torch.rand(2, 1, 8, 8) > 0.5).float()
+    edges = (torch.rand(2, 1, 8, 8) > 0.8).float()
+    teachers = [ConstantMaps(0.2, 0.1), ConstantMaps(0.6, 0.5)]  # mean P 0.4, mean B 0.3
+    p, b = distillation_targets(teachers, images, masks, edges, 0.25)
+    torch.testing.assert_close(p, 0.75 * masks + 0.25 * 0.4, atol=1e-6, rtol=0)
+    torch.testing.assert_close(b, 0.75 * edges + 0.25 * 0.3, atol=1e-6, rtol=0)
+    p0, b0 = distillation_targets(teachers, images, masks, edges, 0.0)  # share 0: the ground truth itself
+    assert torch.equal(p0, masks) and torch.equal(b0, edges)
+
+
+def test_objectness_training_distills_from_teacher_weights(dataset, tmp_path):
+    root, pretrained = dataset
+    common = ["--data", str(root), "--size", "64", "--batch-size", "2", "--threads", "1", "--device", "cpu",
+              "--steps", "1", "--pretrained", str(pretrained)]
+    main(["objectness", "--out", str(tmp_path / "teacher"), *common])
+    teacher = tmp_path / "teacher" / "objectness.safetensors"
+    start = ["--init-from", str(teacher)]  # the same start and seed: only the targets differ
+    assert main(["objectness", "--out", str(tmp_path / "student"), "--teachers", str(teacher), str(teacher),
+                 "--distill", "0.7", *start, *common]) == 0
+    assert main(["objectness", "--out", str(tmp_path / "plain"), *start, *common]) == 0
+    log = [json.loads(line) for line in (tmp_path / "student" / "log.jsonl").read_text().splitlines()]
+    assert log[-1]["step"] == 1 and np.isfinite(log[-1]["val_loss_p"])
+    student = (tmp_path / "student" / "objectness.safetensors").read_bytes()
+    assert student != (tmp_path / "plain" / "objectness.safetensors").read_bytes()  # the teachers changed the step
+    with pytest.raises(SystemExit):
+        main(["objectness", "--out", str(tmp_path / "s2"), "--teachers", str(tmp_path / "absent.safetensors"), *common])
+    with pytest.raises(SystemExit):
+        main(["objectness", "--out", str(tmp_path / "s3"), "--teachers", str(teacher), "--distill", "1.5", *common])
