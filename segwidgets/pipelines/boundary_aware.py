@@ -34,7 +34,7 @@ from ..core.crops import CropWindow
 from ..core.engine import get_default_engine
 from ..core.image import as_box, as_point, as_rgb_image
 from ..graphcut import GraphCutSettings, GraphCutTrace
-from .refine import MAX_CUT_PIXELS, Refinement, Seeds, check_hole_mode, refine_with_graph_cut
+from .refine import MAX_CUT_PIXELS, NO_NETWORK_OBJECT, Refinement, Seeds, check_hole_mode, refine_with_graph_cut
 
 #: Images whose pixel values vary less than this (standard deviation, levels) have nothing to segment.
 BLANK_STD = 2.0
@@ -367,8 +367,8 @@ def refine_crop(image: np.ndarray, window: CropWindow, probability: np.ndarray, 
     if point is not None and x0 <= point[0] < x1 and y0 <= point[1] < y1:
         on_point[int(point[1]) - y0, int(point[0]) - x0] = True  # the user's point wins over the box
     band_px = None if band is None else max(3.0, band * max(probability.shape))
-    fill = box_fill(probability, outside_box) if box is not None else 1.0
-    missed = box_min_fill is not None and fill < box_min_fill
+    fill = box_fill(probability, outside_box) if box is not None and box_min_fill is not None else None
+    missed = fill is not None and fill < box_min_fill
     prior = np.where(outside_box, probability, np.float32(0.5)) if missed else probability
     refined = refine_with_graph_cut(
         image[y0:y1, x0:x1], prior, boundary, Seeds(on_point, outside_box & ~on_point),
@@ -378,7 +378,7 @@ def refine_crop(image: np.ndarray, window: CropWindow, probability: np.ndarray, 
         return refined
     note = (f"the networks found little object in the box (P > 0.5 on {fill:.0%} of it, under {box_min_fill:.0%}); "
             "the graph cut segmented the box by colour")
-    return replace(refined, notes=(note,) + tuple(n for n in refined.notes if not n.startswith("the network found no")))
+    return replace(refined, notes=(note,) + tuple(n for n in refined.notes if n != NO_NETWORK_OBJECT))
 
 
 def box_fill(probability: np.ndarray, outside_box: np.ndarray) -> float:

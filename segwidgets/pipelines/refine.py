@@ -22,6 +22,9 @@ MIN_WINDOW_MARGIN = 8
 #: (whole-pixel block averages) and its mask brought back to full resolution (12 MP photos).
 MAX_CUT_PIXELS = 600_000
 
+#: The note of a cut that found no network object to start from (:attr:`Refinement.notes`).
+NO_NETWORK_OBJECT = "the network found no object here; the graph cut starts from everything the seeds allow"
+
 
 @dataclass(frozen=True)
 class Seeds:
@@ -200,7 +203,7 @@ def refine_with_graph_cut(
     else:  # the network sees nothing: a colour segmentation of what the seeds allow
         free = ~(fg | bg)
         start = ~bg
-        notes = ("the network found no object here; the graph cut starts from everything the seeds allow",)
+        notes = (NO_NETWORK_OBJECT,)
     fixed_fg = (net & ~free) | fg
     fixed_bg = (bg | (~net & ~free)) & ~fg
     movable = ~(fixed_fg | fixed_bg)

@@ -68,7 +68,7 @@ def run(args) -> dict:
     torch.set_num_threads(args.threads)
     fit, validation = load_fit_and_validation(args)
     model = build_objectness(args.pretrained, args.init).to(args.device)
-    teachers = [build_objectness(init=path).to(args.device).eval() for path in getattr(args, "teachers", ())]
+    teachers = [build_objectness(init=path).to(args.device).eval() for path in args.teachers]
 
     def loss_fn(rng, step):
         images, masks, edges = (t.to(args.device) for t in make_batch(rng, fit, args.batch_size, args.size))

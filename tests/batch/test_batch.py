@@ -163,6 +163,10 @@ def test_dask_run_matches_in_process_run(photos, tmp_path, cluster):
     assert rows["broken"]["status"] == "error"
     # models were loaded on every worker by the plugin, before any task
     loaded = cluster.run(lambda: sorted(__import__("segwidgets.core.engine", fromlist=["x"]).get_default_engine()._models))
+    from segwidgets.batch.runner import PIPELINE_MODELS
+    from segwidgets.pipelines.boundary_aware import MODEL_NAMES
+
+    assert PIPELINE_MODELS["boundary_aware"] == MODEL_NAMES  # the runner preloads what the pipeline averages
     assert all({"objectness", "objectness_long", "objectness_edge6"} <= set(models) for models in loaded.values())
 
 
